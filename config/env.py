@@ -1,0 +1,106 @@
+"""Strict readers for settings taken from the environment.
+
+A bad value stops start-up with a message naming the variable, rather than
+being read as some default: a typo in production should fail loudly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import environ
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+class ImproperlyConfiguredEnv(Exception):
+    """An environment variable holds a value the settings cannot use."""
+
+
+def env_str(name: str, default: str = "", environ_: Mapping[str, str] | None = None) -> str:
+    source = os.environ if environ_ is None else environ_
+    value = source.get(name, "")
+    # An empty variable counts as unset: shells and compose files often export NAME= .
+    return value if value != "" else default
+
+
+def env_bool(name: str, default: bool, environ_: Mapping[str, str] | None = None) -> bool:
+    raw = env_str(name, "", environ_).strip().lower()
+    if raw == "":
+        return default
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off.")
+
+
+def env_int(name: str, default: int, environ_: Mapping[str, str] | None = None) -> int:
+    raw = env_str(name, "", environ_).strip()
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not an integer.") from None
+
+
+def env_list(name: str, default: list[str], environ_: Mapping[str, str] | None = None) -> list[str]:
+    raw = env_str(name, "", environ_)
+    if raw == "":
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def database_from_env(base_dir: Path, environ_: Mapping[str, str] | None = None) -> dict:
+    """The default database: ``DATABASE_URL`` if set, else SQLite in the project folder."""
+    url = env_str("DATABASE_URL", "", environ_)
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(base_dir / "db.sqlite3"),
+            # Workers and the web server write to one file: wait for the lock instead of failing.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    try:
+        config = environ.Env.db_url_config(url)
+    except Exception as exc:  # django-environ raises several types for malformed URLs
+        raise ImproperlyConfiguredEnv(f"DATABASE_URL could not be read: {exc}") from None
+    if not config.get("ENGINE"):
+        raise ImproperlyConfiguredEnv(f"DATABASE_URL has an unknown scheme: {url.split(':', 1)[0]!r}.")
+    config.setdefault("CONN_MAX_AGE", 60)
+    config.setdefault("CONN_HEALTH_CHECKS", True)
+    return config
+
+
+def broker_from_env(data_dir: Path, environ_: Mapping[str, str] | None = None) -> tuple[str, dict]:
+    """The Celery broker URL and transport options.
+
+    ``REDIS_URL`` selects Redis; without it a filesystem queue under ``data_dir`` lets a
+    real worker run on a machine with no servers at all.
+    """
+    redis_url = env_str("REDIS_URL", "", environ_)
+    if redis_url:
+        if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ImproperlyConfiguredEnv(
+                f"REDIS_URL must start with redis://, rediss:// or unix://, not {redis_url!r}.")
+        # visibility_timeout: an unacknowledged task (acks_late, worker killed) is re-delivered after this many seconds.
+        return redis_url, {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 300, environ_)}
+    queue_dir = data_dir / "broker"
+    return "filesystem://", {
+        "data_folder_in": str(queue_dir / "queue"),
+        "data_folder_out": str(queue_dir / "queue"),
+        "control_folder": str(queue_dir / "control"),
+        "processed_folder": str(queue_dir / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.1,
+    }
+
+
+def ensure_broker_folders(options: dict) -> None:
+    for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
+        if key in options:
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
