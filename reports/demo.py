@@ -1,0 +1,81 @@
+"""Demo accounts for a classroom: one verified reporter per agency, one person per role.
+
+Passwords are derived from the installation's SECRET_KEY, so they are stable across
+runs (the command is idempotent) yet differ between installations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from reports import roles
+from reports.models import Agency, ReporterAccount
+from reports.selectors import exercise_default
+
+STAFF_ACCOUNTS = [
+    # (username, role, group code or None for the superuser)
+    ("policy-reviewer", roles.POLICY_REVIEWER, roles.POLICY_REVIEWER),
+    ("legal-reviewer", roles.LEGAL_REVIEWER, roles.LEGAL_REVIEWER),
+    ("hr-reviewer", roles.HUMAN_RIGHTS_REVIEWER, roles.HUMAN_RIGHTS_REVIEWER),
+    ("senior-reviewer", roles.SENIOR_REVIEWER, roles.SENIOR_REVIEWER),
+    ("platform-staff", roles.PLATFORM_STAFF, roles.PLATFORM_STAFF),
+    ("auditor", roles.AUDITOR, roles.AUDITOR),
+    ("instructor", roles.INSTRUCTOR, roles.INSTRUCTOR),
+    ("admin", roles.ADMINISTRATOR, None),
+]
+
+
+def demo_password(username: str) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"demo-account:{username}".encode(), hashlib.sha256).hexdigest()
+    return f"demo-{digest[:12]}"
+
+
+def _user(username: str, *, email: str, staff: bool, superuser: bool = False):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    password = demo_password(username)
+    changed = created or not user.check_password(password)
+    if changed:
+        user.set_password(password)
+    for field, value in (("is_staff", staff), ("is_superuser", superuser), ("is_active", True)):
+        if getattr(user, field) != value:
+            setattr(user, field, value)
+            changed = True
+    if changed:
+        user.save()
+    return user
+
+
+def demo_accounts_ensure() -> list[dict]:
+    """Create (or leave as they are) the demo accounts; return them as the instructor hands them out."""
+    exercise = exercise_default()
+    accounts = []
+    with transaction.atomic():
+        for agency in Agency.objects.filter(state=Agency.State.ACTIVE).select_related("jurisdiction"):
+            username = f"{agency.code}-reporter"
+            user = _user(username, email=f"{username}@gov.example", staff=False)
+            account, created = ReporterAccount.objects.get_or_create(
+                user=user, defaults={"exercise": exercise, "agency": agency,
+                                     "official_title": "Content liaison officer",
+                                     "work_email": f"{username}@gov.example",
+                                     "verification": ReporterAccount.Verification.VERIFIED,
+                                     "verified_at": timezone.now()})
+            accounts.append({"role": roles.REPORTER, "username": username, "password": demo_password(username),
+                             "api_token": Token.objects.get_or_create(user=user)[0].key, "agency": agency.code,
+                             "jurisdiction": agency.jurisdiction_id})
+        for username, role, group_code in STAFF_ACCOUNTS:
+            user = _user(username, email=f"{username}@platform.example", staff=True, superuser=group_code is None)
+            if group_code is not None:
+                user.groups.add(Group.objects.get(name=roles.GROUP_NAMES[group_code]))
+            accounts.append({"role": role, "username": username, "password": demo_password(username),
+                             "api_token": Token.objects.get_or_create(user=user)[0].key, "agency": None,
+                             "jurisdiction": None})
+    return accounts
