@@ -1,0 +1,217 @@
+"""One constructor per audit event type, so that every event has the same shape.
+
+Each is called inside the transaction of the change it records: the event exists
+exactly when the change does. Payloads name agencies, codes and references, never
+a person's name or e-mail (actors appear as ``user:<id>``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.utils import timezone
+
+from audit.canonical import canonical_bytes, event_document
+from audit.models import AuditEvent
+from reports import roles
+
+
+def _record(*, event_type: str, actor=None, role: str | None = None, request=None, exercise=None,
+            payload: dict | None = None) -> AuditEvent:
+    if request is not None and exercise is None:
+        exercise = request.exercise
+    uid = uuid.uuid4()
+    at = timezone.now()
+    actor_role = role or roles.role_of(actor)
+    payload = payload or {}
+    document = event_document(
+        uid=str(uid),
+        event_type=event_type,
+        at=at,
+        exercise=exercise.slug if exercise is not None else None,
+        request=request.reference if request is not None else None,
+        actor_id=f"user:{actor.pk}" if actor is not None else roles.SYSTEM,
+        actor_role=actor_role,
+        payload=payload,
+    )
+    return AuditEvent.objects.create(
+        uid=uid,
+        event_type=event_type,
+        exercise=exercise,
+        request=request,
+        actor=actor,
+        actor_role=actor_role,
+        created_at=at,
+        payload=payload,
+        canonical=canonical_bytes(document),
+    )
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- Requests ---------------------------------------------------------------------------
+
+def request_drafted_event(*, request, actor) -> AuditEvent:
+    return _record(event_type="request_drafted", actor=actor, request=request,
+                   payload={"agency": request.agency.code})
+
+
+def request_submitted_event(*, request, actor, items, provisions, evidence=()) -> AuditEvent:
+    return _record(
+        event_type="request_submitted",
+        actor=actor,
+        request=request,
+        payload={
+            "agency": request.agency.code,
+            "jurisdiction": request.agency.jurisdiction_id,
+            "authority_type": request.authority_type,
+            "category": request.category,
+            "requested_action": request.requested_action,
+            "urgency": request.urgency,
+            "submission_method": request.submission_method,
+            "provisions": [provision.code for provision in provisions],
+            "court_order": {
+                "court": request.court_name,
+                "case_number": request.court_case_number,
+                "date": _day(request.court_order_date),
+            } if request.has_court_order else None,
+            "items": [
+                {"position": item.position, "content": item.content.code if item.content else None,
+                 "url": item.url, "snapshot_sha256": item.snapshot_sha256}
+                for item in items
+            ],
+            "evidence": [{"kind": e.kind, "sha256": e.sha256} for e in evidence],
+        },
+    )
+
+
+def evidence_added_event(*, evidence, actor) -> AuditEvent:
+    return _record(
+        event_type="evidence_added",
+        actor=actor,
+        request=evidence.request,
+        payload={"kind": evidence.kind, "content_type": evidence.content_type, "size": evidence.size,
+                 "sha256": evidence.sha256},
+    )
+
+
+def screening_started_event(*, request) -> AuditEvent:
+    return _record(event_type="screening_started", role=roles.SYSTEM, request=request,
+                   payload={"round": request.screening_round})
+
+
+def check_completed_event(*, request, result) -> AuditEvent:
+    return _record(
+        event_type="check_completed",
+        role=roles.SYSTEM,
+        request=request,
+        payload={"round": result.round, "position": result.position, "check": result.name,
+                 "version": result.version, "verdict": result.verdict, "flags": result.flags},
+    )
+
+
+def request_routed_event(*, request, route: dict, workflow_version: str, rules_version: str) -> AuditEvent:
+    return _record(
+        event_type="request_routed",
+        role=roles.SYSTEM,
+        request=request,
+        payload={"round": request.screening_round, "workflow_version": workflow_version,
+                 "rules_version": rules_version, **route},
+    )
+
+
+def screening_reenqueued_event(*, request, stuck_since) -> AuditEvent:
+    return _record(event_type="screening_reenqueued", role=roles.SYSTEM, request=request,
+                   payload={"status": request.status, "stuck_since": stuck_since.isoformat()})
+
+
+def info_requested_event(*, request, actor, missing: list, message_id: int | None) -> AuditEvent:
+    return _record(event_type="info_requested", actor=actor, role=None if actor else roles.SYSTEM,
+                   request=request, payload={"missing": missing, "message": message_id})
+
+
+def info_provided_event(*, request, actor, message_id: int, changed_fields: list[str]) -> AuditEvent:
+    return _record(event_type="info_provided", actor=actor, request=request,
+                   payload={"message": message_id, "changed": changed_fields})
+
+
+def request_withdrawn_event(*, request, actor, previous_status: str, reason: str) -> AuditEvent:
+    return _record(event_type="request_withdrawn", actor=actor, request=request,
+                   payload={"from": previous_status, "reason": reason})
+
+
+def reconsideration_requested_event(*, request, actor, message_id: int) -> AuditEvent:
+    return _record(event_type="reconsideration_requested", actor=actor, request=request,
+                   payload={"message": message_id, "round": request.review_round})
+
+
+def request_closed_event(*, request, actor=None, reason: str) -> AuditEvent:
+    return _record(event_type="request_closed", actor=actor, role=None if actor else roles.SYSTEM,
+                   request=request, payload={"reason": reason, "outcome": request.outcome})
+
+
+# --- Review ------------------------------------------------------------------------------
+
+def request_claimed_event(*, request, reviewer) -> AuditEvent:
+    return _record(event_type="request_claimed", actor=reviewer, request=request,
+                   payload={"queue": request.queue})
+
+
+def claim_released_event(*, request, reviewer, expired: bool = False) -> AuditEvent:
+    return _record(event_type="claim_expired" if expired else "claim_released",
+                   actor=None if expired else reviewer, role=roles.SYSTEM if expired else None,
+                   request=request, payload={"queue": request.queue, "reviewer": f"user:{reviewer.pk}"})
+
+
+def request_escalated_event(*, request, actor, from_queue: str, to_queue: str, note: str) -> AuditEvent:
+    return _record(event_type="request_escalated", actor=actor, request=request,
+                   payload={"from": from_queue, "to": to_queue, "note": note})
+
+
+def sla_breached_event(*, request, priority_before: int) -> AuditEvent:
+    return _record(event_type="sla_breached", role=roles.SYSTEM, request=request,
+                   payload={"queue": request.queue, "due": request.sla_due_at.isoformat(),
+                            "priority_before": priority_before, "priority": request.priority})
+
+
+def item_decided_event(*, decision) -> AuditEvent:
+    return _record(
+        event_type="item_decided",
+        actor=decision.reviewer,
+        request=decision.request,
+        payload={"item": decision.item.position, "round": decision.round, "action": decision.action,
+                 "reason": decision.reason_code, "rationale": decision.rationale,
+                 "contradicts_checks": decision.contradicts_checks, "tier": decision.reviewer_tier},
+    )
+
+
+def request_decided_event(*, request, actor) -> AuditEvent:
+    return _record(event_type="request_decided", actor=actor, request=request,
+                   payload={"outcome": request.outcome, "round": request.review_round})
+
+
+# --- Accounts, rules, exports --------------------------------------------------------------
+
+def reporter_registered_event(*, account) -> AuditEvent:
+    return _record(event_type="reporter_registered", actor=account.user, role=roles.REPORTER,
+                   exercise=account.exercise, payload={"agency": account.agency.code,
+                                                       "agency_state": account.agency.state})
+
+
+def reporter_verification_event(*, account, actor) -> AuditEvent:
+    return _record(event_type=f"reporter_{account.verification}", actor=actor, exercise=account.exercise,
+                   payload={"reporter": f"user:{account.user_id}", "agency": account.agency.code,
+                            "note": account.verification_note})
+
+
+def ruleset_activated_event(*, ruleset, actor, previous_version: str | None) -> AuditEvent:
+    return _record(event_type="ruleset_activated", actor=actor,
+                   payload={"version": ruleset.version, "sha256": ruleset.data_sha256,
+                            "previous": previous_version})
+
+
+def export_created_event(*, actor, kind: str, filters: dict, rows: int | None = None) -> AuditEvent:
+    return _record(event_type="export_created", actor=actor,
+                   payload={"kind": kind, "filters": filters, "rows": rows})

@@ -1,0 +1,60 @@
+"""One error format for the whole API.
+
+Every error answers JSON of the form::
+
+    {"code": "invalid", "detail": "The request has invalid fields.",
+     "fields": {"items.1.content_id": ["No content with id 'kz-9999' on the platform."]}}
+
+``fields`` is keyed by the dotted path of the input field (empty when the error is
+not about a field); ``code`` is stable and machine-readable.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from reports.errors import DomainError
+
+
+def flatten(errors, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors":
+                path = prefix
+            for sub, messages in flatten(value, path).items():
+                flat.setdefault(sub, []).extend(messages)
+    elif isinstance(errors, list):
+        if all(not isinstance(e, (dict, list)) for e in errors):
+            flat[prefix] = [str(e) for e in errors]
+        else:
+            for index, value in enumerate(errors):
+                if value:
+                    flat.update(flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        flat[prefix] = [str(errors)]
+    return flat
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, ObjectDoesNotExist):
+        exc = Http404()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"code": "invalid", "detail": "The request has invalid fields.",
+                         "fields": flatten(exc.detail)}
+        response.status_code = status.HTTP_400_BAD_REQUEST
+        return response
+    detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
+    code = getattr(getattr(exc, "detail", None), "code", None) or getattr(exc, "default_code", "error")
+    response.data = {"code": str(code), "detail": str(detail), "fields": {}}
+    return response

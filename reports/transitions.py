@@ -1,0 +1,74 @@
+"""The request status machine: one table of allowed transitions, applied by compare-and-swap.
+
+    draft ─submit─▶ submitted ─▶ screening ─▶ queued ─claim─▶ in_review ─▶ decided ─▶ closed
+                        ▲            │           ▲  ◀─release/escalate─┘      │
+                        └─respond─ needs_info ◀──┴──────── request info        │
+                                                 ▲                             │
+                                                 └──────── reconsider ─────────┘
+    withdrawn: by the requester, from any state before a decision.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from reports.errors import IllegalTransition
+from reports.models import Status, TakedownRequest
+
+S = Status
+BEFORE_DECISION = (S.DRAFT, S.SUBMITTED, S.SCREENING, S.NEEDS_INFO, S.QUEUED, S.IN_REVIEW)
+
+ALLOWED: dict[str, tuple[set[str], str]] = {
+    # action: (states it may start from, state it leads to)
+    "submit": ({S.DRAFT}, S.SUBMITTED),
+    "start_screening": ({S.SUBMITTED}, S.SCREENING),
+    "route_to_queue": ({S.SCREENING}, S.QUEUED),
+    "route_to_needs_info": ({S.SCREENING}, S.NEEDS_INFO),
+    "respond": ({S.NEEDS_INFO}, S.SUBMITTED),
+    "claim": ({S.QUEUED}, S.IN_REVIEW),
+    "release": ({S.IN_REVIEW}, S.QUEUED),
+    "request_info": ({S.IN_REVIEW}, S.NEEDS_INFO),
+    "decide": ({S.IN_REVIEW}, S.DECIDED),
+    "reconsider": ({S.DECIDED}, S.QUEUED),
+    "close": ({S.DECIDED}, S.CLOSED),
+    "withdraw": (set(BEFORE_DECISION), S.WITHDRAWN),
+}
+
+LABELS = {
+    "submit": "submitted", "start_screening": "screened", "route_to_queue": "queued",
+    "route_to_needs_info": "sent back for information", "respond": "answered", "claim": "claimed",
+    "release": "released", "request_info": "asked for information", "decide": "decided",
+    "reconsider": "reconsidered", "close": "closed", "withdraw": "withdrawn",
+}
+
+
+def allowed_from(action: str) -> set[str]:
+    return ALLOWED[action][0]
+
+
+def can(action: str, status: str) -> bool:
+    return status in ALLOWED[action][0]
+
+
+def apply(request: TakedownRequest, action: str, *, extra_filter: dict | None = None, **changes) -> TakedownRequest:
+    """Move ``request`` along ``action`` if, and only if, the database row is still in a state that allows it.
+
+    The conditional UPDATE is the lock: of two concurrent callers exactly one changes the
+    row; the other gets IllegalTransition and nothing is written. ``request`` is updated
+    in memory to match the row.
+    """
+    sources, target = ALLOWED[action]
+    now = timezone.now()
+    changes = {"status": target, "last_activity_at": now, **changes}
+    rows = TakedownRequest.objects.filter(pk=request.pk, status__in=sources, **(extra_filter or {}))
+    if rows.update(**changes) != 1:
+        current = TakedownRequest.objects.filter(pk=request.pk).values_list("status", flat=True).first()
+        state = Status(current).label.lower() if current else "missing"
+        raise IllegalTransition(f"{request.reference} cannot be {LABELS[action]} while it is {state}.")
+    computed = [field for field, value in changes.items() if hasattr(value, "resolve_expression")]
+    for field, value in changes.items():
+        if field not in computed:
+            setattr(request, field, value)
+    if computed:
+        request.refresh_from_db(fields=computed)
+    return request

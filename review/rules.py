@@ -1,0 +1,175 @@
+"""Versioned rule data: loading, validating and compiling a rule set.
+
+A rule set is a YAML file (see review/rules/2021.1.yaml). Once stored in the
+database (review.models.RuleSet) it is immutable: a change is a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from django.db import IntegrityError, transaction
+
+from reports.errors import DomainError
+from reports.models import Category, Persona
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+DEFAULT_RULES_FILE = RULES_DIR / "2021.1.yaml"
+SEVERITIES = ("low", "medium", "high", "critical")
+QUEUE_TARGETS = ("needs_info", "policy", "legal", "human_rights")
+
+
+class RuleError(DomainError):
+    def __init__(self, message: str):
+        super().__init__(message, code="invalid_rules")
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    id: str
+    title: str
+    category: str
+    severity: str
+    patterns: tuple[re.Pattern, ...]
+    unclear_patterns: tuple[re.Pattern, ...]
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    version: str
+    data: dict
+    policy_rules: tuple[PolicyRule, ...]
+
+
+def _require(condition: bool, where: str, message: str) -> None:
+    if not condition:
+        raise RuleError(f"{where}: {message}")
+
+
+def load_rules_file(path: Path | str) -> dict:
+    """Read a rule file (and the community standards it includes) into one plain dict."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleError(f"{path}: cannot be read: {exc}") from None
+    _require(isinstance(data, dict), str(path), "a rule file is a mapping")
+    include = data.pop("community_standards_file", None)
+    if include:
+        try:
+            standards = yaml.safe_load((path.parent / include).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise RuleError(f"{path.parent / include}: cannot be read: {exc}") from None
+        _require(isinstance(standards, dict) and isinstance(standards.get("rules"), list),
+                 include, "expected a mapping with a 'rules' list")
+        data["community_standards"] = standards["rules"]
+    validate_rules(data, where=str(path))
+    return data
+
+
+def validate_rules(data: dict, *, where: str = "rules") -> None:
+    """Refuse rule data the checks could not run, naming the place of each problem."""
+    _require(isinstance(data.get("version"), str) and data["version"].strip() != "", where, "'version' is required")
+    standards = data.get("community_standards")
+    _require(isinstance(standards, list) and standards, where, "'community_standards' must list rules")
+    seen = set()
+    for index, rule in enumerate(standards):
+        at = f"{where}: community_standards[{index}]"
+        _require(isinstance(rule, dict), at, "each rule is a mapping")
+        _require(bool(rule.get("id")) and rule["id"] not in seen, at, "'id' is required and unique")
+        seen.add(rule["id"])
+        _require(rule.get("category") in Category.values, at, f"unknown category {rule.get('category')!r}")
+        _require(rule.get("severity") in SEVERITIES, at, f"severity must be one of {', '.join(SEVERITIES)}")
+        for key in ("patterns", "unclear_patterns"):
+            for pattern in rule.get(key) or []:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise RuleError(f"{at}.{key}: bad regular expression {pattern!r}: {exc}") from None
+        _require(bool(rule.get("patterns")), at, "'patterns' must list at least one expression")
+
+    hr = data.get("human_rights")
+    _require(isinstance(hr, dict), where, "'human_rights' is required")
+    aims = hr.get("legitimate_aims", {})
+    unknown = set(aims) - set(Category.values)
+    _require(not unknown, f"{where}: human_rights.legitimate_aims", f"unknown categories {sorted(unknown)}")
+    flags = hr.get("red_flags", {})
+    for name, flag in flags.items():
+        _require(isinstance(flag, dict) and isinstance(flag.get("weight"), int),
+                 f"{where}: human_rights.red_flags.{name}", "needs an integer 'weight'")
+    personas = set(flags.get("heightened_persona", {}).get("personas", []))
+    _require(personas <= set(Persona.values), f"{where}: human_rights.red_flags.heightened_persona",
+             f"unknown personas {sorted(personas - set(Persona.values))}")
+    thresholds = hr.get("risk_thresholds", {})
+    _require(isinstance(thresholds.get("medium"), int) and isinstance(thresholds.get("high"), int)
+             and thresholds["medium"] <= thresholds["high"],
+             f"{where}: human_rights.risk_thresholds", "needs integers medium <= high")
+
+    routing = data.get("routing")
+    _require(isinstance(routing, dict), where, "'routing' is required")
+    routes = routing.get("routes")
+    _require(isinstance(routes, list) and routes, f"{where}: routing.routes", "must list routes")
+    for index, route in enumerate(routes):
+        _require(route.get("to") in QUEUE_TARGETS, f"{where}: routing.routes[{index}]",
+                 f"'to' must be one of {', '.join(QUEUE_TARGETS)}")
+        _require(isinstance(route.get("when"), dict), f"{where}: routing.routes[{index}]", "'when' is a mapping")
+    _require(routes[-1]["when"] == {}, f"{where}: routing.routes", "the last route must match everything (when: {})")
+    priorities = routing.get("priorities")
+    _require(isinstance(priorities, list) and priorities and priorities[-1].get("when") == {},
+             f"{where}: routing.priorities", "must end with a catch-all (when: {})")
+    sla = {int(key): value for key, value in (routing.get("sla_hours") or {}).items()}
+    for index, rule in enumerate(priorities):
+        _require(rule.get("priority") in sla, f"{where}: routing.priorities[{index}]",
+                 "its priority needs an entry in sla_hours")
+
+
+def rules_digest(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _compile(digest: str, frozen: str) -> CompiledRules:
+    data = json.loads(frozen)
+    rules = tuple(
+        PolicyRule(
+            id=rule["id"],
+            title=rule.get("title", rule["id"]),
+            category=rule["category"],
+            severity=rule["severity"],
+            patterns=tuple(re.compile(p, re.IGNORECASE) for p in rule.get("patterns") or []),
+            unclear_patterns=tuple(re.compile(p, re.IGNORECASE) for p in rule.get("unclear_patterns") or []),
+        )
+        for rule in data["community_standards"]
+    )
+    return CompiledRules(version=data["version"], data=data, policy_rules=rules)
+
+
+def compile_rules(data: dict) -> CompiledRules:
+    """Compiled rules, cached per content so that every screening does not recompile regexes."""
+    return _compile(rules_digest(data), json.dumps(data, sort_keys=True))
+
+
+def active_ruleset():
+    """The active rule set; installs the bundled default on a fresh installation."""
+    from review.models import RuleSet
+    from review.services import ruleset_activate
+
+    active = RuleSet.objects.filter(state=RuleSet.State.ACTIVE).first()
+    if active is not None:
+        return active
+    data = load_rules_file(DEFAULT_RULES_FILE)
+    try:
+        with transaction.atomic():
+            ruleset, _ = RuleSet.objects.get_or_create(
+                version=data["version"], defaults={"data": data, "data_sha256": rules_digest(data),
+                                                   "description": data.get("description", "")})
+            return ruleset_activate(ruleset=ruleset, actor=None)
+    except IntegrityError:
+        # Another worker activated it at the same moment.
+        return RuleSet.objects.get(state=RuleSet.State.ACTIVE)

@@ -1,0 +1,171 @@
+"""Shared fixtures: named people with clear roles, the scenarios, and a real Celery worker."""
+
+from __future__ import annotations
+
+import pytest
+
+from reports import roles
+from reports.models import ReporterAccount
+from reports.scenarios import load_scenario
+from tests.factories import ReporterFactory, UserFactory, user_in_role
+
+
+@pytest.fixture
+def kz_scenario(db):
+    load_scenario("kazakhstan-2021")
+
+
+@pytest.fixture
+def comparative_scenario(db):
+    load_scenario("comparative")
+
+
+def _reporter(username: str, agency_code: str) -> ReporterAccount:
+    from reports.models import Agency
+
+    return ReporterFactory(user=UserFactory(username=username), agency=Agency.objects.get(code=agency_code))
+
+
+@pytest.fixture
+def kz_reporter(kz_scenario) -> ReporterAccount:
+    """A verified reporter of Kazakhstan's Ministry of Information and Social Development."""
+    return _reporter("kz_reporter", "kz-misd")
+
+
+@pytest.fixture
+def kz_prosecutor(kz_scenario) -> ReporterAccount:
+    """A verified reporter of another Kazakh agency (the Prosecutor General's Office)."""
+    return _reporter("kz_prosecutor", "kz-prosecutor")
+
+
+@pytest.fixture
+def de_reporter(comparative_scenario) -> ReporterAccount:
+    from reports.models import Agency
+
+    agency = Agency.objects.filter(jurisdiction_id="DE").order_by("code").first()
+    return _reporter("de_reporter", agency.code)
+
+
+@pytest.fixture
+def pending_reporter(kz_scenario) -> ReporterAccount:
+    account = _reporter("pending_reporter", "kz-police")
+    account.verification = ReporterAccount.Verification.PENDING
+    account.save()
+    return account
+
+
+@pytest.fixture
+def policy_reviewer(db):
+    return user_in_role("policy_reviewer", roles.POLICY_REVIEWER)
+
+
+@pytest.fixture
+def legal_reviewer(db):
+    return user_in_role("legal_reviewer", roles.LEGAL_REVIEWER)
+
+
+@pytest.fixture
+def hr_reviewer(db):
+    return user_in_role("hr_reviewer", roles.HUMAN_RIGHTS_REVIEWER)
+
+
+@pytest.fixture
+def senior_reviewer(db):
+    return user_in_role("senior_reviewer", roles.SENIOR_REVIEWER)
+
+
+@pytest.fixture
+def auditor(db):
+    return user_in_role("auditor", roles.AUDITOR)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but no role at all."""
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_session():
+    """One real Celery worker (in a thread, on the configured broker) shared by the whole run."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        yield worker
+
+
+@pytest.fixture
+def celery_worker(celery_worker_session, transactional_db):
+    """The shared worker, for tests whose data it must see (committed, hence transactional_db)."""
+    return celery_worker_session
+
+
+def pytest_sessionstart(session):
+    """In CI the real PostgreSQL and Redis are required: fail at once rather than skip or hang."""
+    import os
+
+    if os.environ.get("CRS_REQUIRE_SERVICES") != "1":
+        return
+    import psycopg
+    import redis
+
+    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+    if not database_url.startswith("postgres") or not redis_url.startswith("redis"):
+        raise pytest.UsageError("CRS_REQUIRE_SERVICES=1 needs DATABASE_URL=postgres://... and REDIS_URL=redis://...")
+    try:
+        # The maintenance database: the test database does not exist yet at this point.
+        conninfo = psycopg.conninfo.make_conninfo(database_url, dbname="postgres", connect_timeout=5)
+        psycopg.connect(conninfo).close()
+        redis.Redis.from_url(redis_url, socket_connect_timeout=5).ping()
+    except Exception as exc:
+        raise pytest.UsageError(f"CI needs PostgreSQL and Redis, and one is unreachable: {exc}") from exc
+
+
+def _content_code(**filters) -> str:
+    from reports.models import ContentItem
+
+    return ContentItem.objects.filter(**filters).order_by("code").values_list("code", flat=True).first()
+
+
+@pytest.fixture
+def violating_content_code(kz_scenario) -> str:
+    """A Kazakh post that violates a community standard (found by the rules, not hard-coded)."""
+    from reports.models import ContentItem
+    from review.checks.platform_policy import assess_text
+    from review.rules import active_ruleset, compile_rules
+
+    rules = compile_rules(active_ruleset().data)
+    for content in ContentItem.objects.filter(country="KZ").order_by("code"):
+        if assess_text(content.text, rules)[0] == "violates":
+            return content.code
+    raise AssertionError("the scenario has no violating post")
+
+
+@pytest.fixture
+def harmless_content_code(kz_scenario) -> str:
+    """A post by an ordinary user that violates no community standard."""
+    from reports.models import ContentItem
+    from review.checks.platform_policy import assess_text
+    from review.rules import active_ruleset, compile_rules
+
+    rules = compile_rules(active_ruleset().data)
+    for content in ContentItem.objects.filter(country="KZ", author__persona="ordinary_user").order_by("code"):
+        if assess_text(content.text, rules)[0] == "no_violation":
+            return content.code
+    raise AssertionError("the scenario has no harmless post by an ordinary user")
+
+
+@pytest.fixture
+def journalist_content_code(kz_scenario) -> str:
+    from reports.models import ContentItem
+    from review.checks.platform_policy import assess_text
+    from review.rules import active_ruleset, compile_rules
+
+    rules = compile_rules(active_ruleset().data)
+    for content in ContentItem.objects.filter(country="KZ", author__persona="journalist").order_by("code"):
+        if assess_text(content.text, rules)[0] == "no_violation":
+            return content.code
+    raise AssertionError("the scenario has no non-violating post by a journalist")
