@@ -69,7 +69,7 @@ def database_from_env(base_dir: Path, environ_: Mapping[str, str] | None = None)
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for malformed URLs
         raise ImproperlyConfiguredEnv(f"DATABASE_URL could not be read: {exc}") from None
-    if not config.get("ENGINE"):
+    if not str(config.get("ENGINE", "")).startswith("django.db.backends."):
         raise ImproperlyConfiguredEnv(f"DATABASE_URL has an unknown scheme: {url.split(':', 1)[0]!r}.")
     config.setdefault("CONN_MAX_AGE", 60)
     config.setdefault("CONN_HEALTH_CHECKS", True)

@@ -170,6 +170,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "EvidenceKindEnum": "reports.models.EvidenceKind",
+        "MessageKindEnum": "reports.models.MessageKind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------

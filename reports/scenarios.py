@@ -7,9 +7,11 @@ fails with an error naming the file, the entry and the field.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -154,6 +156,16 @@ class _Validator:
 
 def parse_scenario(path: Path) -> dict:
     """Read and validate a scenario file into plain, checked values (nothing is written)."""
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read: {exc.strerror}") from None
+    return copy.deepcopy(_parse_cached(path, modified))
+
+
+@lru_cache(maxsize=8)
+def _parse_cached(path: Path, modified: int) -> dict:
+    # Keyed by modification time: an edited file is read again.
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -207,15 +207,18 @@ def snapshot_hash(snapshot: dict) -> str:
     return hashlib.sha256(canonical_bytes(snapshot)).hexdigest()
 
 
-def _store_items(request: TakedownRequest, resolved: _Resolved, *, snapshot: bool) -> list[RequestItem]:
-    items = []
-    for position, (content, url) in enumerate(zip(resolved.contents, resolved.urls, strict=True), start=1):
-        item = RequestItem(request=request, position=position, content=content, url=url)
-        if content is not None and snapshot:
-            item.snapshot = content_snapshot(content)
-            item.snapshot_sha256 = snapshot_hash(item.snapshot)
-        items.append(item)
-    return RequestItem.objects.bulk_create(items)
+def _item(request: TakedownRequest, position: int, content: ContentItem | None, url: str = "") -> RequestItem:
+    item = RequestItem(request=request, position=position, content=content, url=url)
+    if content is not None:
+        item.snapshot = content_snapshot(content)
+        item.snapshot_sha256 = snapshot_hash(item.snapshot)
+    return item
+
+
+def _store_items(request: TakedownRequest, resolved: _Resolved) -> list[RequestItem]:
+    return RequestItem.objects.bulk_create(
+        _item(request, position, content, url)
+        for position, (content, url) in enumerate(zip(resolved.contents, resolved.urls, strict=True), start=1))
 
 
 def _cite(request: TakedownRequest, provisions: Sequence[LegalProvision]) -> None:
@@ -315,7 +318,7 @@ def _file_now(*, reporter: ReporterAccount, data: RequestInput, method: str) -> 
     _apply_fields(request, data)
     request.save()
     _assign_reference(request)
-    items = _store_items(request, resolved, snapshot=True)
+    items = _store_items(request, resolved)
     _cite(request, resolved.provisions)
     events.request_submitted_event(request=request, actor=reporter.user, items=items, provisions=resolved.provisions)
     _enqueue_after_commit(request.pk)
@@ -375,7 +378,7 @@ def request_draft_save(*, reporter: ReporterAccount, data: RequestInput,
             draft.save()
             RequestItem.objects.filter(request=draft).delete()
             CitedProvision.objects.filter(request=draft).delete()
-        _store_items(draft, resolved, snapshot=False)
+        _store_items(draft, resolved)
         _cite(draft, resolved.provisions)
     return draft
 
@@ -390,7 +393,7 @@ def draft_add_content(*, reporter: ReporterAccount, content: ContentItem) -> Tak
             draft = request_draft_save(reporter=reporter, data=RequestInput())
         if not draft.items.filter(content=content).exists():
             last = draft.items.order_by("-position").values_list("position", flat=True).first() or 0
-            RequestItem.objects.create(request=draft, position=last + 1, content=content)
+            _item(draft, last + 1, content).save()
             TakedownRequest.objects.filter(pk=draft.pk).update(last_activity_at=timezone.now())
     return draft
 
@@ -418,6 +421,7 @@ def request_submit(*, reporter: ReporterAccount, draft: TakedownRequest) -> Take
         resolved = _validate(draft_input(draft), exercise=reporter.exercise)
         now = timezone.now()
         transitions.apply(draft, "submit", submitted_at=now)
+        # Snapshots are taken again at submission: what counts is the post as it was when filed.
         items = list(draft.items.select_related("content__author"))
         for item in items:
             if item.content is not None:
@@ -475,7 +479,7 @@ def request_respond(*, reporter: ReporterAccount, request: TakedownRequest, mess
             if request.decisions.exists():
                 raise InvalidInput({"items": ["Items already decided on cannot be replaced."]})
             RequestItem.objects.filter(request=request).delete()
-            _store_items(request, resolved, snapshot=True)
+            _store_items(request, resolved)
         if "legal_basis" in changes:
             CitedProvision.objects.filter(request=request).delete()
             _cite(request, resolved.provisions)

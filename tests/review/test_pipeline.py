@@ -97,3 +97,30 @@ def test_running_screening_twice_changes_nothing(celery_worker, kz_reporter, har
     request.refresh_from_db()
     assert request.status == Status.QUEUED
     assert (CheckResult.objects.count(), ScreeningRun.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_the_sweeper_routes_a_request_whose_message_was_lost(celery_worker, kz_reporter, harmless_content_code,
+                                                             monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    import reports.services
+    from review.services import stuck_requests_sweep
+
+    # given: the screening message never reaches the broker
+    monkeypatch.setattr(reports.services, "enqueue_screening", lambda request_id: None)
+    request = file(kz_reporter, items=[ItemInput(content_id=harmless_content_code)])
+    monkeypatch.undo()
+    assert TakedownRequest.objects.get(pk=request.pk).status == Status.SUBMITTED
+
+    # when: the sweeper runs after the request has waited too long
+    swept = stuck_requests_sweep(now=timezone.now() + timedelta(hours=1))
+
+    # then: it is screened and routed exactly once
+    assert swept == [request.pk]
+    request = routed(request.reference)
+    assert request.status == Status.QUEUED
+    assert ScreeningRun.objects.filter(request=request).count() == 1
+    assert list(request.events.values_list("event_type", flat=True))[:2] == ["request_submitted",
+                                                                             "screening_reenqueued"]

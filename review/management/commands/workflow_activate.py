@@ -12,7 +12,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         target = parser.add_mutually_exclusive_group(required=True)
-        target.add_argument("--version", help="A stored rule version (see the admin's rule sets).")
+        target.add_argument("--rules-version", dest="rules_version",
+                            help="A stored rule version (see the admin's rule sets).")
         target.add_argument("--rules", help="A rule file to store and activate.")
         parser.add_argument("--by", required=True, help="Username of the administrator activating it.")
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             if options["rules"]:
                 ruleset = ruleset_store(data=load_rules_file(options["rules"]))
             else:
-                ruleset = RuleSet.objects.filter(version=options["version"]).first()
+                ruleset = RuleSet.objects.filter(version=options["rules_version"]).first()
                 if ruleset is None:
                     raise CommandError(f"No stored rule version {options['version']!r}.")
             ruleset = ruleset_activate(ruleset=ruleset, actor=actor)

@@ -1,0 +1,101 @@
+"""Settings switch with the environment and refuse bad values loudly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.env import ImproperlyConfiguredEnv, broker_from_env, database_from_env, env_bool, env_int
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_no_database_url_means_sqlite_in_the_project_folder(tmp_path):
+    config = database_from_env(tmp_path, {})
+
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == str(tmp_path / "db.sqlite3")
+
+
+def test_an_empty_database_url_counts_as_unset(tmp_path):
+    assert database_from_env(tmp_path, {"DATABASE_URL": ""})["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_database_url_switches_to_postgresql(tmp_path):
+    config = database_from_env(tmp_path, {"DATABASE_URL": "postgres://crs:secret@db.example:5433/crs"})
+
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"], config["USER"]) == ("db.example", 5433, "crs", "crs")
+
+
+def test_unknown_database_scheme_is_refused(tmp_path):
+    with pytest.raises(ImproperlyConfiguredEnv, match="DATABASE_URL"):
+        database_from_env(tmp_path, {"DATABASE_URL": "mongodb://localhost/crs"})
+
+
+def test_no_redis_url_means_a_filesystem_broker_under_the_data_folder(tmp_path):
+    url, options = broker_from_env(tmp_path, {})
+
+    assert url == "filesystem://"
+    assert options["data_folder_in"] == options["data_folder_out"] == str(tmp_path / "broker" / "queue")
+
+
+def test_redis_url_switches_the_broker_to_redis(tmp_path):
+    url, options = broker_from_env(tmp_path, {"REDIS_URL": "redis://cache.example:6379/2"})
+
+    assert url == "redis://cache.example:6379/2"
+    assert options["visibility_timeout"] == 300
+
+
+def test_a_malformed_redis_url_is_refused(tmp_path):
+    with pytest.raises(ImproperlyConfiguredEnv, match="REDIS_URL must start with redis://"):
+        broker_from_env(tmp_path, {"REDIS_URL": "localhost:6379"})
+
+
+@pytest.mark.parametrize("raw, expected", [("1", True), ("true", True), ("on", True), ("0", False), ("no", False)])
+def test_booleans_are_read_strictly(raw, expected):
+    assert env_bool("X", not expected, {"X": raw}) is expected
+
+
+def test_a_word_that_is_not_a_boolean_fails_start_up():
+    with pytest.raises(ImproperlyConfiguredEnv, match="X='maybe' is not a boolean"):
+        env_bool("X", True, {"X": "maybe"})
+
+
+def test_an_integer_setting_that_is_not_a_number_fails_start_up():
+    with pytest.raises(ImproperlyConfiguredEnv, match="X='ten' is not an integer"):
+        env_int("X", 1, {"X": "ten"})
+
+
+def _manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env}, timeout=120)
+
+
+def test_production_settings_pass_check_deploy_without_warnings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_DEBUG="0",
+                     DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-" + "y" * 20,
+                     DJANGO_ALLOWED_HOSTS="crs.example.org")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = _manage("check", DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="crs.example.org")
+
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG=0 needs DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_the_settings_read_database_and_broker_from_the_environment():
+    result = _manage("shell", "-c", "from django.conf import settings as s; "
+                     "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)",
+                     DATABASE_URL="postgres://u:p@db.example:5432/crs", REDIS_URL="redis://cache.example:6379/0")
+
+    assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql redis://cache.example:6379/0"

@@ -1,0 +1,63 @@
+"""create_demo_accounts hands out one account per role, stable across runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from reports import roles
+from reports.models import Agency, ReporterAccount
+
+pytestmark = pytest.mark.django_db
+
+
+def demo_accounts(capsys) -> list[dict]:
+    call_command("create_demo_accounts", "--json")
+    return json.loads(capsys.readouterr().out)
+
+
+def test_every_agency_gets_a_verified_reporter_and_every_role_an_account(kz_scenario, capsys):
+    accounts = demo_accounts(capsys)
+
+    reporters = [a for a in accounts if a["role"] == "reporter"]
+    assert sorted(a["agency"] for a in reporters) == sorted(Agency.objects.values_list("code", flat=True))
+    assert all(a["jurisdiction"] == "KZ" for a in reporters)
+    assert {a["role"] for a in accounts} >= {roles.POLICY_REVIEWER, roles.LEGAL_REVIEWER, roles.HUMAN_RIGHTS_REVIEWER,
+                                            roles.SENIOR_REVIEWER, roles.AUDITOR, roles.INSTRUCTOR,
+                                            roles.ADMINISTRATOR}
+    assert set(accounts[0]) == {"role", "username", "password", "api_token", "agency", "jurisdiction"}
+    assert ReporterAccount.objects.filter(verification="verified").count() == len(reporters)
+
+
+def test_running_it_twice_changes_nothing(kz_scenario, capsys):
+    first = demo_accounts(capsys)
+    passwords = dict(get_user_model().objects.values_list("username", "password"))
+
+    second = demo_accounts(capsys)
+
+    assert second == first
+    assert dict(get_user_model().objects.values_list("username", "password")) == passwords
+    assert get_user_model().objects.count() == len(first)
+
+
+def test_the_printed_passwords_and_tokens_work(kz_scenario, capsys, client):
+    accounts = {a["username"]: a for a in demo_accounts(capsys)}
+    auditor = accounts["auditor"]
+    reporter = accounts["kz-misd-reporter"]
+
+    assert client.login(username=reporter["username"], password=reporter["password"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {reporter['api_token']}")
+    assert api.get("/api/v1/requests/").status_code == 200
+    assert get_user_model().objects.get(username=auditor["username"]).groups.filter(
+        name=roles.GROUP_NAMES[roles.AUDITOR]).exists()
+
+
+def test_only_the_administrator_is_a_superuser(kz_scenario, capsys):
+    demo_accounts(capsys)
+
+    assert list(get_user_model().objects.filter(is_superuser=True).values_list("username", flat=True)) == ["admin"]
