@@ -12,7 +12,7 @@ import uuid
 from django.utils import timezone
 
 from audit.canonical import canonical_bytes, event_document
-from audit.models import AuditEvent
+from audit.models import AuditEvent, PendingSeal
 from reports import roles
 
 
@@ -34,7 +34,7 @@ def _record(*, event_type: str, actor=None, role: str | None = None, request=Non
         actor_role=actor_role,
         payload=payload,
     )
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         uid=uid,
         event_type=event_type,
         exercise=exercise,
@@ -45,6 +45,9 @@ def _record(*, event_type: str, actor=None, role: str | None = None, request=Non
         payload=payload,
         canonical=canonical_bytes(document),
     )
+    # Queued for the transparency log in the same transaction: an event is sealed exactly when it exists.
+    PendingSeal.objects.create(event=event)
+    return event
 
 
 def _day(value) -> str | None:

@@ -38,3 +38,64 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} #{self.pk}"
+
+
+class PendingSeal(models.Model):
+    """An event written but not yet in the transparency log: the sequencer's work queue.
+
+    Inserted in the same transaction as the event, deleted when the event is sealed,
+    so the sequencer reads only what is new however long the log grows.
+    """
+
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, primary_key=True, related_name="+")
+
+
+class LogEntry(models.Model):
+    """An event's place in the transparency log: its leaf index and leaf hash."""
+
+    index = models.BigIntegerField(primary_key=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="log_entry")
+    leaf_hash = models.BinaryField(max_length=32)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["index"]
+        verbose_name_plural = "log entries"
+        constraints = [models.CheckConstraint(condition=models.Q(index__gte=0), name="log_index_not_negative")]
+
+
+class TreeNode(models.Model):
+    """The hash of a complete subtree: level L, index i covers leaves [i·2^L, (i+1)·2^L).
+
+    Complete subtrees never change once the log has grown past them, so they are
+    stored once and make every proof a handful of reads. Level 0 (the leaves) lives
+    in LogEntry.
+    """
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="tree_node_once"),
+            models.CheckConstraint(condition=models.Q(level__gte=1), name="tree_node_above_leaves"),
+        ]
+
+
+class Checkpoint(models.Model):
+    """A signed statement of the log's size and root hash at a moment (see audit/signing.py)."""
+
+    tree_size = models.BigIntegerField(primary_key=True)
+    root_hash = models.BinaryField(max_length=32)
+    timestamp = models.DateTimeField()
+    signature = models.BinaryField(max_length=64)
+    public_key = models.BinaryField(max_length=32)
+
+    class Meta:
+        ordering = ["-tree_size"]
+        get_latest_by = "tree_size"
+        constraints = [models.CheckConstraint(condition=models.Q(tree_size__gt=0), name="checkpoint_not_empty")]
+
+    def __str__(self) -> str:
+        return f"checkpoint at size {self.tree_size}"

@@ -212,6 +212,10 @@ CRS_CLAIM_TTL = timedelta(minutes=env_int("CRS_CLAIM_TTL_MIN", 60))
 # Ed25519 signing key for checkpoints: base64 of the 32-byte seed, or a file holding it.
 # The embedded default creates the file on first use, outside the repository.
 CRS_LOG_SIGNING_KEY = env_str("CRS_LOG_SIGNING_KEY", "")
+# The log's name in its checkpoints: verifiers pin it together with the public key.
+CRS_LOG_ORIGIN = env_str("CRS_LOG_ORIGIN", "crs-simulator/transparency-log")
+# Events sealed per sequencer transaction (one checkpoint each).
+CRS_LOG_BATCH = env_int("CRS_LOG_BATCH", 5000)
 CRS_LOG_SIGNING_KEY_FILE = Path(
     env_str("CRS_LOG_SIGNING_KEY_FILE", str(Path.home() / ".local" / "share" / "crs-simulator" / "log-signing-key"))
 )

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from audit.log_api import CheckpointViewSet, ConsistencyProofView, InclusionProofView, VerifyView
 from portal import views as portal_views
 from reports.api import ContentViewSet, JurisdictionViewSet, RequestViewSet
 
@@ -10,10 +11,14 @@ router = DefaultRouter()
 router.register("requests", RequestViewSet, basename="request")
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
 router.register("content", ContentViewSet, basename="content")
+router.register("audit/checkpoints", CheckpointViewSet, basename="checkpoint")
 
 urlpatterns = [
     path("", portal_views.landing, name="landing"),
     path("admin/", admin.site.urls),
+    path("api/v1/audit/events/<int:index>/proof/", InclusionProofView.as_view(), name="inclusion-proof"),
+    path("api/v1/audit/consistency/", ConsistencyProofView.as_view(), name="consistency-proof"),
+    path("api/v1/audit/verify/", VerifyView.as_view(), name="verify-log"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -180,6 +180,9 @@ class TimelineEntrySerializer(serializers.Serializer):
     title = serializers.CharField()
     detail = serializers.CharField()
     event_uid = serializers.CharField()
+    log_index = serializers.IntegerField(allow_null=True, help_text="The event's leaf index once sealed.")
+    checkpoint = serializers.IntegerField(allow_null=True,
+                                          help_text="Tree size of the first signed checkpoint that contains it.")
 
 
 class CourtOrderOutSerializer(serializers.Serializer):

@@ -22,6 +22,12 @@ class TimelineEntry:
     event_id: int
     event_uid: str
     actor_role: str
+    log_index: int | None = None       # the event's leaf in the transparency log, once sealed
+    checkpoint: int | None = None      # the first signed checkpoint whose tree contains it
+
+    @property
+    def sealed(self) -> bool:
+        return self.log_index is not None
 
 
 def _queue_label(code: str) -> str:
@@ -83,14 +89,19 @@ def _describe(event, checks: dict, messages: dict, staff: bool) -> tuple[str, st
 
 
 def request_timeline(request, *, staff: bool = False) -> list[TimelineEntry]:
-    """Readable entries for each audit event of the request, oldest first (three queries)."""
+    """Readable entries for each audit event of the request, oldest first, with their seal (five queries)."""
+    from audit.log import seal_status
     from review.models import CheckResult
 
     checks = {(r.round, r.name): r for r in CheckResult.objects.filter(request=request)}
     messages = {m.pk: m for m in request.messages.all()}
+    events = list(request.events.order_by("id"))
+    seals = seal_status(event.pk for event in events)
     entries = []
-    for event in request.events.order_by("id"):
+    for event in events:
         title, detail = _describe(event, checks, messages, staff)
+        seal = seals[event.pk]
         entries.append(TimelineEntry(at=event.created_at, type=event.event_type, title=title, detail=detail,
-                                     event_id=event.pk, event_uid=str(event.uid), actor_role=event.actor_role))
+                                     event_id=event.pk, event_uid=str(event.uid), actor_role=event.actor_role,
+                                     log_index=seal.log_index, checkpoint=seal.checkpoint_size))
     return entries
