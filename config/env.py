@@ -13,6 +13,9 @@ from pathlib import Path
 import environ
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+# Workers and the web server write to one SQLite file: wait for the lock instead of failing,
+# and take it at the start of a transaction so two writers never deadlock mid-way.
+SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
 
@@ -59,18 +62,16 @@ def database_from_env(base_dir: Path, environ_: Mapping[str, str] | None = None)
     """The default database: ``DATABASE_URL`` if set, else SQLite in the project folder."""
     url = env_str("DATABASE_URL", "", environ_)
     if not url:
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(base_dir / "db.sqlite3"),
-            # Workers and the web server write to one file: wait for the lock instead of failing.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-        }
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(base_dir / "db.sqlite3"), "OPTIONS": SQLITE_OPTIONS}
     try:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for malformed URLs
         raise ImproperlyConfiguredEnv(f"DATABASE_URL could not be read: {exc}") from None
     if not str(config.get("ENGINE", "")).startswith("django.db.backends."):
         raise ImproperlyConfiguredEnv(f"DATABASE_URL has an unknown scheme: {url.split(':', 1)[0]!r}.")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+        return config
     config.setdefault("CONN_MAX_AGE", 60)
     config.setdefault("CONN_HEALTH_CHECKS", True)
     return config
@@ -90,7 +91,7 @@ def broker_from_env(data_dir: Path, environ_: Mapping[str, str] | None = None) -
         # visibility_timeout: an unacknowledged task (acks_late, worker killed) is re-delivered after this many seconds.
         return redis_url, {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 300, environ_)}
     queue_dir = data_dir / "broker"
-    return "filesystem://", {
+    return "filesystem://localhost//", {
         "data_folder_in": str(queue_dir / "queue"),
         "data_folder_out": str(queue_dir / "queue"),
         "control_folder": str(queue_dir / "control"),

@@ -40,7 +40,7 @@ def test_unknown_database_scheme_is_refused(tmp_path):
 def test_no_redis_url_means_a_filesystem_broker_under_the_data_folder(tmp_path):
     url, options = broker_from_env(tmp_path, {})
 
-    assert url == "filesystem://"
+    assert url == "filesystem://localhost//"
     assert options["data_folder_in"] == options["data_folder_out"] == str(tmp_path / "broker" / "queue")
 
 
