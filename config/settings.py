@@ -178,6 +178,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = broker_from_env(DATA_DIR)
+# Installations sharing one Redis keep their work apart by queue name.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CRS_TASK_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 # A worker killed mid-task (SIGKILL, OOM) leaves its task unacknowledged: deliver it again.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

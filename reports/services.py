@@ -258,8 +258,8 @@ def enqueue_screening(request_id: int) -> None:
 
     try:
         screen_request.delay(request_id)
-    except Exception:  # kombu raises several connection error types; all mean "try later"
-        logger.warning("could not enqueue screening of request %s; the sweeper will retry", request_id, exc_info=True)
+    except Exception as exc:  # kombu raises several connection error types; all mean "try later"
+        logger.warning("could not enqueue screening of request %s (%s); the sweeper will retry", request_id, exc)
 
 
 def _enqueue_after_commit(request_id: int) -> None:
