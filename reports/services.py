@@ -375,7 +375,8 @@ def request_draft_save(*, reporter: ReporterAccount, data: RequestInput,
             draft.save()
             RequestItem.objects.filter(request=draft).delete()
             CitedProvision.objects.filter(request=draft).delete()
-        _store_items(draft, resolved, snapshot=False)
+        # A provisional snapshot keeps every stored item hashed (a model constraint); submit takes it again.
+        _store_items(draft, resolved, snapshot=True)
         _cite(draft, resolved.provisions)
     return draft
 
@@ -390,7 +391,9 @@ def draft_add_content(*, reporter: ReporterAccount, content: ContentItem) -> Tak
             draft = request_draft_save(reporter=reporter, data=RequestInput())
         if not draft.items.filter(content=content).exists():
             last = draft.items.order_by("-position").values_list("position", flat=True).first() or 0
-            RequestItem.objects.create(request=draft, position=last + 1, content=content)
+            snapshot = content_snapshot(content)
+            RequestItem.objects.create(request=draft, position=last + 1, content=content, snapshot=snapshot,
+                                       snapshot_sha256=snapshot_hash(snapshot))
             TakedownRequest.objects.filter(pk=draft.pk).update(last_activity_at=timezone.now())
     return draft
 
