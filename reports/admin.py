@@ -123,8 +123,8 @@ class ReporterAccountAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
-                self.message_user(request, f"{account.user.get_username()} is verified and can now file requests. "
-                                           f"They have been told by e-mail at {account.work_email}.",
+                self.message_user(request, f"Verified: {account.user.get_username()} can now file requests, and has "
+                                           f"been told by e-mail at {account.work_email}.",
                                   messages.SUCCESS)
             return HttpResponseRedirect(_pending_changelist())
         return TemplateResponse(request, "portal/admin/reporter_verify.html", self._context(
@@ -143,8 +143,8 @@ class ReporterAccountAdmin(admin.ModelAdmin):
                     self.message_user(request, exc.message, messages.ERROR)
                     return HttpResponseRedirect(_pending_changelist())
             else:
-                self.message_user(request, f"{account.user.get_username()} is rejected. They have been told why "
-                                           f"by e-mail at {account.work_email}.", messages.SUCCESS)
+                self.message_user(request, f"Rejected: {account.user.get_username()} has been told why by e-mail "
+                                           f"at {account.work_email}.", messages.SUCCESS)
                 return HttpResponseRedirect(_pending_changelist())
         return TemplateResponse(request, "portal/admin/reporter_reject.html", self._context(
             request, title=f"Reject {account.user.get_username()}", accounts=[account], form=form, bulk=False))

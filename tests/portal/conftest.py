@@ -67,3 +67,20 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture
+def platform_staff(db):
+    from reports import roles
+    from tests.factories import user_in_role
+
+    return user_in_role("platform_staff", roles.PLATFORM_STAFF)
+
+
+@pytest.fixture
+def kz_colleague(kz_reporter):
+    """A second verified reporter of kz_reporter's own agency."""
+    from reports.models import Agency
+    from tests.factories import ReporterFactory, UserFactory
+
+    return ReporterFactory(user=UserFactory(username="kz_colleague"), agency=Agency.objects.get(code="kz-misd"))

@@ -120,7 +120,7 @@ def test_newcomer_registers_is_verified_files_and_follows_a_request_to_its_decis
     admin.get_by_role("link", name="Verify this account…").click()
     screenshot(admin, "05-admin-verify")
     admin.get_by_role("button", name="Yes, verify this account").click()
-    expect(admin.get_by_text("aliya.n is verified and can now file requests.")).to_be_visible()
+    expect(admin.get_by_text("Verified: aliya.n can now file requests")).to_be_visible()
 
     # then: verified, audited and e-mailed
     account.refresh_from_db()
@@ -247,6 +247,7 @@ def test_newcomer_registers_is_verified_files_and_follows_a_request_to_its_decis
     expect(reporter.locator("table.requests")).to_contain_text("Local law queue, position 1")
     screenshot(reporter, "16-dashboard")
     assert reporter.console_errors == []  # no script errors and no CSP violations on any page
+    assert [e for e in admin.console_errors if "Content Security Policy" in e] == []
 
 
 def test_core_filing_works_with_javascript_disabled(new_page, screenshot, live_server, celery_worker, kz_reporter):
@@ -261,22 +262,25 @@ def test_core_filing_works_with_javascript_disabled(new_page, screenshot, live_s
 
     # when: they report a post and open the draft
     page.goto(f"{live_server.url}/platform/?country=KZ&persona=ordinary_user")
-    page.locator(f"#post-{code}").get_by_role("button", name=re.compile("^Report post")).click()
+    page.locator(f"#post-{code}").get_by_role("button", name=re.compile("^Report post")).focus()
+    page.keyboard.press("Enter")
     expect(page.locator(f"#post-{code}")).to_contain_text("In your draft")
     page.get_by_role("link", name="Continue to the request form").click()
 
-    # and send the form with a post id that does not exist
+    # and, typing only, send the form with a post id that does not exist (Enter in a text box saves the draft)
     page.get_by_label("Reason category").select_option("hate_speech")
     page.get_by_role("checkbox", name=re.compile("^KZ-CC-174")).check()
     page.get_by_label("Justification").fill(JUSTIFICATION)
     page.get_by_label("Add a post by its id or URL").fill("kz-9999")
-    page.get_by_role("button", name="Review before sending").click()
+    page.get_by_label("Add a post by its id or URL").press("Enter")
 
     # then: the error is next to the field and nothing typed is lost
     expect(page.locator("#id_add_item_error")).to_have_text("No content with id 'kz-9999' on the platform.")
     expect(page.get_by_label("Justification")).to_have_value(JUSTIFICATION)
     expect(page.get_by_label("Add a post by its id or URL")).to_have_value("kz-9999")
     expect(page.get_by_role("checkbox", name=re.compile("^KZ-CC-174"))).to_be_checked()
+    expect(page.locator(".error-summary")).to_be_focused()
+    assert page.evaluate(UNLABELLED_CONTROLS) == []
     screenshot(page, "20-nojs-field-error")
 
     # when: they fix it, attach a PDF, review and send
