@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from portal.forms import REQUEST_FIELDS, DraftForm, add_domain_errors, draft_initial, item_from_text
 from portal.views.common import own_request_or_404, reporter_view
+from reports import selectors
 from reports.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
 from reports.models import Status
 from reports.services import RequestInput, draft_input, evidence_attach, request_draft_save, request_submit
@@ -31,7 +32,8 @@ def draft_new(request):
 def _open_draft(request, reference: str):
     draft = own_request_or_404(request.reporter, reference)
     if draft.status != Status.DRAFT:
-        messages.info(request, f"{draft.reference} has been submitted; it can no longer be edited.")
+        messages.info(request, f"{draft.reference} is {draft.get_status_display().lower()}; only drafts can be "
+                               "edited.")
         return draft, redirect("portal:request-detail", draft.reference)
     return draft, None
 
@@ -61,9 +63,7 @@ def _render_edit(request, draft, form, *, status: int = 200):
 
 
 def _provisions(account):
-    from reports.selectors import provisions_for_jurisdiction
-
-    return list(provisions_for_jurisdiction(account.agency.jurisdiction_id))
+    return list(selectors.provisions_for_jurisdiction(account.agency.jurisdiction_id))
 
 
 def _missing_for_submit(data: RequestInput) -> dict[str, str]:
@@ -153,8 +153,6 @@ def draft_review(request, reference: str):
 
 
 def _render_review(request, reference: str, *, error: str = "", status: int = 200):
-    from reports import selectors
-
     draft = selectors.request_for_reporter(reporter=request.reporter, reference=reference)
     data = draft_input(draft)
     warnings = []

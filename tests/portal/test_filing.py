@@ -262,7 +262,7 @@ def test_submitting_twice_files_once(reporter_client, draft):
     second = reporter_client.post(submit, follow=True)
 
     assert second.redirect_chain[-1][0] == reverse("portal:request-detail", args=[draft.reference])
-    assert f"{draft.reference} has been submitted; it can no longer be edited.".encode() in second.content
+    assert f"{draft.reference} is submitted; only drafts can be edited.".encode() in second.content
     assert AuditEvent.objects.filter(request=draft, event_type="request_submitted").count() == 1
 
 
