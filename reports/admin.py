@@ -21,8 +21,6 @@ from reports.accounts import MAX_REASON_CHARS, VERIFY_FROM, VERIFY_PERMISSION, r
 from reports.errors import DomainError
 from reports.models import Agency, ReporterAccount, Verification
 
-BADGE_CLASSES = {Verification.PENDING: "pending", Verification.VERIFIED: "verified", Verification.REJECTED: "rejected"}
-
 
 class RejectionForm(forms.Form):
     reason = forms.CharField(
@@ -37,7 +35,7 @@ def _pending_changelist() -> str:
 
 @admin.register(ReporterAccount)
 class ReporterAccountAdmin(admin.ModelAdmin):
-    list_display = ("username", "agency_name", "jurisdiction", "official_title", "work_email", "status",
+    list_display = ("username", "agency_name", "jurisdiction", "official_title", "work_email", "verification",
                     "created_at")
     list_filter = ("verification", "agency__state", "agency__jurisdiction")
     search_fields = ("user__username", "work_email", "official_title", "agency__name", "agency__code")
@@ -76,11 +74,6 @@ class ReporterAccountAdmin(admin.ModelAdmin):
     @admin.display(description="Agency state")
     def agency_state(self, account: ReporterAccount) -> str:
         return account.agency.get_state_display()
-
-    @admin.display(description="Verification", ordering="verification")
-    def status(self, account: ReporterAccount) -> str:
-        return format_html('<span class="crs-badge crs-badge-{}">{}</span>', BADGE_CLASSES[account.verification],
-                           account.get_verification_display())
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         account = self.get_object(request, object_id)
