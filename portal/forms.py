@@ -240,7 +240,10 @@ class RespondForm(PortalForm, CourtOrderFields):
         changes: dict = {}
         if data.get("justification", "").strip() != current.justification.strip():
             changes["justification"] = data.get("justification", "")
-        if set(data.get("legal_basis") or []) != set(current.legal_basis):
+        # Only the own catalog is offered; a citation from elsewhere (filed through the API) is not
+        # dropped unless the reporter changes the citations.
+        offered = {code for code, _ in self.fields["legal_basis"].choices}
+        if set(data.get("legal_basis") or []) != set(current.legal_basis) & offered:
             changes["legal_basis"] = list(data.get("legal_basis") or [])
         now = self.court_order()
         before = current.court_order or CourtOrderInput()

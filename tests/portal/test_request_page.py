@@ -251,3 +251,20 @@ def test_a_draft_opens_in_the_draft_form(reporter_client, kz_reporter):
     response = page(reporter_client, draft)
 
     assert response["Location"] == reverse("portal:draft-edit", args=[draft.reference])
+
+
+def test_an_answer_that_leaves_the_citations_alone_keeps_one_from_another_catalog(
+        reporter_client, kz_reporter, harmless_content_code, de_reporter):
+    foreign = de_reporter.agency.jurisdiction.provisions.order_by("code").first().code
+    request = screened(file_request(kz_reporter, harmless_content_code, legal_basis=["KZ-CC-174", foreign],
+                                    justification=""))
+    assert request.status == Status.NEEDS_INFO
+
+    post(reporter_client, request, "request-respond", {
+        "respond-message": "Justification added.", "respond-justification": JUSTIFICATION,
+        "respond-legal_basis": ["KZ-CC-174"], "respond-court_name": "Medeu District Court of Almaty",
+        "respond-court_case_number": "2-1187/2021", "respond-court_order_date": ""})
+
+    assert [c.provision.code for c in request.citations.order_by("position")] == ["KZ-CC-174", foreign]
+    assert AuditEvent.objects.get(request=request, event_type="info_provided").payload["changed"] == [
+        "justification"]
