@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from reports import roles
-from reports.models import ContentItem, Evidence, ReporterAccount, Status, TakedownRequest
+from reports.models import ContentItem, Evidence, ReporterAccount, RequestMessage, Status, TakedownRequest
 from review.checks.platform_policy import assess_text
 from review.models import Decision
 from review.rules import active_ruleset, compile_rules
@@ -190,9 +190,11 @@ def test_newcomer_registers_is_verified_files_and_follows_a_request_to_its_decis
     reporter.get_by_text("Correct the request as well (optional)").click()
     reporter.get_by_label("Justification (correct it if needed)").fill(
         JUSTIFICATION + " The order names the second sentence of each post.")
-    reporter.get_by_role("button", name="Send your answer").click()
-    expect(reporter.get_by_text("Your answer is sent.")).to_be_visible()
+    with reporter.expect_navigation():
+        reporter.get_by_role("button", name="Send your answer").click()
     reporter.evaluate("window.notReloaded = true")
+    assert request.messages.get(kind=RequestMessage.Kind.INFO_RESPONSE).body == (
+        "The order names the second sentence of each post.")
     expect(status_of(reporter)).to_have_attribute("data-status", "queued", timeout=30_000)
 
     # when: the reviewer decides each item

@@ -62,6 +62,9 @@
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
         var complete = swapParts(doc);
+        // A confirmation of the last action ("submitted") would now describe an older state.
+        Array.prototype.forEach.call(document.querySelectorAll(".messages .message-success, .messages .message-info"),
+          function (message) { message.remove(); });
         var title = doc.querySelector("title");
         if (title) {
           document.title = title.textContent;
