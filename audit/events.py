@@ -218,3 +218,11 @@ def ruleset_activated_event(*, ruleset, actor, previous_version: str | None) -> 
 def export_created_event(*, actor, kind: str, filters: dict, rows: int | None = None) -> AuditEvent:
     return _record(event_type="export_created", actor=actor,
                    payload={"kind": kind, "filters": filters, "rows": rows})
+
+
+def agency_state_changed_event(*, agency, actor, exercise, previous_state: str) -> AuditEvent:
+    """A proposed agency accepted (``active``) or turned down (``rejected``) with its registrant's account."""
+    event_type = "agency_accepted" if agency.state == "active" else f"agency_{agency.state}"
+    return _record(event_type=event_type, actor=actor, exercise=exercise,
+                   payload={"agency": agency.code, "jurisdiction": agency.jurisdiction_id, "name": agency.name,
+                            "authority_type": agency.authority_type, "from": previous_state})

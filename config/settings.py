@@ -170,6 +170,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets share the field name "kind": name each after its meaning.
     "ENUM_NAME_OVERRIDES": {
         "EvidenceKindEnum": "reports.models.EvidenceKind",
         "MessageKindEnum": "reports.models.MessageKind",

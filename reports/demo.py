@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -80,6 +79,7 @@ def demo_accounts_ensure() -> list[dict]:
     hashes = _password_hashes([f"{a.code}-reporter" for a in agencies] + [name for name, _, _ in STAFF_ACCOUNTS])
     accounts = []
     with transaction.atomic():
+        groups = roles.ensure_role_groups()
         for agency in agencies:
             username = f"{agency.code}-reporter"
             user = _user(username, email=f"{username}@gov.example", staff=False, new_hash=hashes[username])
@@ -96,7 +96,7 @@ def demo_accounts_ensure() -> list[dict]:
             user = _user(username, email=f"{username}@platform.example", staff=True, new_hash=hashes[username],
                          superuser=group_code is None)
             if group_code is not None:
-                user.groups.add(Group.objects.get(name=roles.GROUP_NAMES[group_code]))
+                user.groups.add(groups[group_code])
             accounts.append({"role": role, "username": username, "password": demo_password(username),
                              "api_token": Token.objects.get_or_create(user=user)[0].key, "agency": None,
                              "jurisdiction": None})

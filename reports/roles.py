@@ -27,6 +27,30 @@ REVIEWER_TIERS = (POLICY_REVIEWER, LEGAL_REVIEWER, HUMAN_RIGHTS_REVIEWER, SENIOR
 # Which tier works which queue (queue codes from reports.models.Queue).
 QUEUE_TIER = {"policy": POLICY_REVIEWER, "legal": LEGAL_REVIEWER, "human_rights": HUMAN_RIGHTS_REVIEWER}
 
+# What each group may do (app label, codename). The migration review/0002_roles.py created
+# these groups; ensure_role_groups() restores them where they have been removed.
+READ_REQUEST_DATA = [
+    ("reports", "view_takedownrequest"), ("reports", "view_requestitem"), ("reports", "view_evidence"),
+    ("reports", "view_citedprovision"), ("reports", "view_requestmessage"), ("reports", "view_legalprovision"),
+    ("reports", "view_jurisdiction"), ("reports", "view_agency"), ("reports", "view_contentitem"),
+    ("reports", "view_platformaccount"), ("reports", "view_contentrestriction"),
+    ("review", "view_checkresult"), ("review", "view_screeningrun"), ("review", "view_decision"),
+    ("review", "view_ruleset"), ("audit", "view_auditevent"),
+]
+REVIEWING = READ_REQUEST_DATA + [("reports", "review_takedownrequest"), ("review", "add_decision")]
+ROLE_PERMISSIONS = {
+    POLICY_REVIEWER: REVIEWING,
+    LEGAL_REVIEWER: REVIEWING,
+    HUMAN_RIGHTS_REVIEWER: REVIEWING,
+    SENIOR_REVIEWER: REVIEWING,
+    AUDITOR: READ_REQUEST_DATA + [("reports", "view_exercise")],
+    INSTRUCTOR: READ_REQUEST_DATA + [("reports", "view_exercise"), ("reports", "add_exercise"),
+                                     ("reports", "change_exercise"), ("reports", "view_reporteraccount")],
+    PLATFORM_STAFF: [("reports", "view_reporteraccount"), ("reports", "change_reporteraccount"),
+                     ("reports", "verify_reporteraccount"), ("reports", "view_agency"), ("reports", "change_agency"),
+                     ("reports", "view_jurisdiction"), ("audit", "view_auditevent")],
+}
+
 REPORTER = "reporter"
 SYSTEM = "system"
 ADMINISTRATOR = "administrator"
@@ -62,3 +86,17 @@ def role_of(user) -> str:
         if code in codes:
             return code
     return ADMINISTRATOR if user.is_superuser else "staff"
+
+
+def ensure_role_groups() -> dict[str, object]:
+    """The role groups with their permissions, created where missing (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    groups = {}
+    for code, permissions in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=GROUP_NAMES[code])
+        wanted = [Permission.objects.get(content_type__app_label=app, codename=codename)
+                  for app, codename in permissions]
+        group.permissions.add(*wanted)
+        groups[code] = group
+    return groups

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from reports import roles
 from reports.models import (
@@ -34,7 +33,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def user_in_role(username: str, role: str, *, staff: bool = True):
     user = UserFactory(username=username, is_staff=staff)
-    user.groups.add(Group.objects.get(name=roles.GROUP_NAMES[role]))
+    # Tests that commit data flush the database, groups included: restore them first.
+    user.groups.add(roles.ensure_role_groups()[role])
     return user
 
 

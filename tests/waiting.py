@@ -1,7 +1,7 @@
 import time
 
 
-def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05, message: str = "condition"):
+def wait_until(predicate, *, timeout: float = 90.0, interval: float = 0.05, message: str = "condition"):
     """Poll ``predicate`` until it returns something truthy; fail with ``message`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -280,7 +280,7 @@ def test_after_a_run_of_many_requests_every_event_is_sealed(celery_worker, kz_re
 
     file_requests(kz_reporter, 25)
     wait_until(lambda: not TakedownRequest.objects.filter(status__in=[Status.SUBMITTED, Status.SCREENING]).exists(),
-               message="every request to be screened")
+               timeout=180, message="every request to be screened")
 
     seal_audit_log.delay()
     wait_until(lambda: PendingSeal.objects.count() == 0, message="the sequencer to seal every event")

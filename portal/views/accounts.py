@@ -1,0 +1,41 @@
+"""Registration: a person asks for a reporter account for their agency (or proposes the agency)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
+
+from portal.forms import PROPOSE_AGENCY, REGISTRATION_FIELDS, RegistrationForm, add_domain_errors
+from reports.accounts import AgencyProposal, reporter_register
+from reports.errors import DomainError
+from reports.models import Agency
+
+
+@sensitive_post_parameters("password1", "password2")
+def register(request):
+    if request.user.is_authenticated:
+        messages.info(request, "You are logged in already. Log out first to register another account.")
+        return redirect("portal:dashboard")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        agency, proposal = None, None
+        if data["agency"] == PROPOSE_AGENCY:
+            proposal = AgencyProposal(jurisdiction=data["new_agency_jurisdiction"], name=data["new_agency_name"],
+                                      authority_type=data["new_agency_authority_type"])
+        else:
+            agency = Agency.objects.filter(code=data["agency"]).first()
+        try:
+            account = reporter_register(username=data["username"], password=data["password1"],
+                                        official_title=data["official_title"], work_email=data["work_email"],
+                                        agency=agency, proposal=proposal)
+        except DomainError as exc:
+            add_domain_errors(form, exc, REGISTRATION_FIELDS)
+        else:
+            login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Your registration is received. Platform staff will check it with your "
+                                      f"agency and tell you by e-mail at {account.work_email}.")
+            return redirect("portal:dashboard")
+    return render(request, "registration/register.html", {"form": form}, status=400 if form.errors else 200)

@@ -1,0 +1,220 @@
+"""A request's page: where it stands, why, what was decided, and what the requester can do next."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from audit.models import AuditEvent
+from portal import selectors as portal_selectors
+from portal.forms import (
+    REQUEST_FIELDS,
+    EvidenceForm,
+    ReconsiderForm,
+    RespondForm,
+    WithdrawForm,
+    add_domain_errors,
+    draft_initial,
+)
+from portal.views.common import own_request_or_404, reporter_view
+from reports import selectors, services, transitions
+from reports.errors import DomainError, InvalidInput
+from reports.models import RequestMessage, Status, TakedownRequest
+from reports.services import EVIDENCE_OPEN_STATES, MAX_RECONSIDERATIONS, draft_input
+from reports.timeline import request_timeline
+
+# How often a request's page asks whether anything changed (it stops once the request is final).
+POLL_INTERVAL_MS = 2000
+
+
+def poll_interval_ms() -> int:
+    return int(getattr(settings, "CRS_PORTAL_POLL_MS", POLL_INTERVAL_MS))
+
+
+def available_actions(req: TakedownRequest) -> list[str]:
+    actions = []
+    if transitions.can("respond", req.status):
+        actions.append("respond")
+    if req.status != Status.DRAFT and transitions.can("withdraw", req.status):
+        actions.append("withdraw")
+    if req.status == Status.DECIDED and req.review_round <= MAX_RECONSIDERATIONS:
+        actions.append("reconsider")
+    if req.status != Status.DRAFT and req.status in EVIDENCE_OPEN_STATES:
+        actions.append("evidence")
+    return actions
+
+
+def live_state(req: TakedownRequest) -> dict:
+    """What the page shows that can change on its own; ``key`` changes whenever any of it does."""
+    last_event = AuditEvent.objects.filter(request=req).order_by("-id").values_list("id", flat=True).first() or 0
+    position = portal_selectors.queue_position(req)
+    return {
+        "reference": req.reference,
+        "status": req.status,
+        "status_label": req.get_status_display(),
+        "queue": req.queue,
+        "queue_label": req.get_queue_display() if req.queue else "",
+        "queue_position": position,
+        "priority": req.priority,
+        "sla_due_at": req.sla_due_at.isoformat() if req.sla_due_at else None,
+        "sla_breached": req.sla_breached,
+        "outcome": req.outcome,
+        "outcome_label": req.get_outcome_display() if req.outcome else "",
+        "last_event": last_event,
+        "actions": available_actions(req),
+        "final": req.status in portal_selectors.FINAL_STATUSES,
+        "key": f"{req.status}:{last_event}:{position or 0}",
+    }
+
+
+def _render_detail(request, req: TakedownRequest, *, status: int = 200, **bound_forms):
+    account = request.reporter
+    jurisdiction = account.agency.jurisdiction_id
+    current = draft_input(req)
+    decisions = selectors.latest_decisions(req)
+    timeline = request_timeline(req)
+    state = live_state(req)
+    thread = list(req.messages.all())
+    respond_initial = {k: v for k, v in draft_initial(current).items()
+                       if k in ("justification", "legal_basis", "court_name", "court_case_number",
+                                "court_order_date")}
+    forms = {
+        "respond_form": RespondForm(prefix="respond", initial=respond_initial, jurisdiction=jurisdiction),
+        "withdraw_form": WithdrawForm(prefix="withdraw"),
+        "reconsider_form": ReconsiderForm(prefix="reconsider"),
+        "evidence_form": EvidenceForm(prefix="evidence"),
+    }
+    forms.update(bound_forms)
+    return render(request, "portal/request_detail.html", {
+        "account": account, "req": req, "state": state, "timeline": timeline,
+        "checks": [r for r in req.check_results.all() if r.round == req.screening_round],
+        "items": [(item, decisions.get(item.pk)) for item in req.items.all()],
+        "citations": list(req.citations.all()),
+        "thread": thread,
+        "asked": next((m for m in reversed(thread) if m.kind == RequestMessage.Kind.INFO_REQUEST), None),
+        "jurisdiction_provisions": list(selectors.provisions_for_jurisdiction(jurisdiction)),
+        "evidence": list(req.evidence.all()),
+        "actions": state["actions"],
+        "actions_key": ",".join(state["actions"]),
+        "poll_ms": poll_interval_ms(),
+        "can_reconsider_again": req.review_round <= MAX_RECONSIDERATIONS,
+        **forms,
+    }, status=status)
+
+
+@reporter_view
+def request_detail(request, reference: str):
+    req = own_request_or_404(request.reporter, reference, detail=True)
+    if req.status == Status.DRAFT:
+        return redirect("portal:draft-edit", req.reference)
+    return _render_detail(request, req)
+
+
+@never_cache
+@require_GET
+@reporter_view
+def request_status(request, reference: str):
+    req = own_request_or_404(request.reporter, reference)
+    return JsonResponse(live_state(req))
+
+
+def _refused(request, req, exc: DomainError, form_name: str, form, field_map: dict | None = None):
+    """Field problems go next to the fields (the typed text stays); a refused transition is said at the top."""
+    if isinstance(exc, InvalidInput) and exc.fields:
+        add_domain_errors(form, exc, field_map)
+        fresh = own_request_or_404(request.reporter, req.reference, detail=True)
+        return _render_detail(request, fresh, status=400, **{form_name: form})
+    messages.error(request, exc.message)
+    return redirect("portal:request-detail", req.reference)
+
+
+@require_POST
+@reporter_view
+def request_respond(request, reference: str):
+    account = request.reporter
+    req = own_request_or_404(account, reference)
+    form = RespondForm(request.POST, prefix="respond", jurisdiction=account.agency.jurisdiction_id)
+    if not form.is_valid():
+        return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
+                              respond_form=form)
+    try:
+        services.request_respond(reporter=account, request=req, message=form.cleaned_data["message"],
+                                changes=form.changes(draft_input(req)))
+    except DomainError as exc:
+        return _refused(request, req, exc, "respond_form", form, REQUEST_FIELDS)
+    messages.success(request, "Your answer is sent. The request goes through the automated checks again.")
+    return redirect("portal:request-detail", req.reference)
+
+
+@require_POST
+@reporter_view
+def request_withdraw(request, reference: str):
+    account = request.reporter
+    req = own_request_or_404(account, reference)
+    form = WithdrawForm(request.POST, prefix="withdraw")
+    if not form.is_valid():
+        return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
+                              withdraw_form=form)
+    try:
+        services.request_withdraw(reporter=account, request=req, reason=form.cleaned_data["reason"])
+    except DomainError as exc:
+        return _refused(request, req, exc, "withdraw_form", form)
+    messages.success(request, f"{req.reference} is withdrawn. It stays in the record as withdrawn.")
+    return redirect("portal:request-detail", req.reference)
+
+
+@require_POST
+@reporter_view
+def request_reconsider(request, reference: str):
+    account = request.reporter
+    req = own_request_or_404(account, reference)
+    form = ReconsiderForm(request.POST, prefix="reconsider")
+    if not form.is_valid():
+        return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
+                              reconsider_form=form)
+    try:
+        services.request_reconsider(reporter=account, request=req, message=form.cleaned_data["message"])
+    except DomainError as exc:
+        return _refused(request, req, exc, "reconsider_form", form)
+    messages.success(request, "Your request for reconsideration is sent. A reviewer will look at the request again.")
+    return redirect("portal:request-detail", req.reference)
+
+
+@require_POST
+@reporter_view
+def evidence_add(request, reference: str):
+    account = request.reporter
+    req = own_request_or_404(account, reference)
+    form = EvidenceForm(request.POST, request.FILES, prefix="evidence")
+    if not form.is_valid():
+        return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
+                              evidence_form=form)
+    upload = form.cleaned_data.get("evidence")
+    if upload is None:
+        form.add_error("evidence", "Choose a file to upload.")
+        return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
+                              evidence_form=form)
+    try:
+        evidence = services.evidence_attach(reporter=account, request=req, upload=upload,
+                                   kind=form.cleaned_data["evidence_kind"])
+    except DomainError as exc:
+        return _refused(request, req, exc, "evidence_form", form, REQUEST_FIELDS)
+    messages.success(request, f"{evidence.original_name} is attached to {req.reference}.")
+    return redirect("portal:request-detail", req.reference)
+
+
+@login_required
+def evidence_download(request, reference: str, evidence_id: int):
+    evidence = portal_selectors.evidence_for_viewer(user=request.user, reference=reference, evidence_id=evidence_id)
+    if evidence is None:
+        raise Http404("No such evidence file, or not yours to see.")
+    response = FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name,
+                            content_type=evidence.content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
