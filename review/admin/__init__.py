@@ -1,0 +1,7 @@
+"""The reviewers' admin: the request list, the request page and its actions, the workflow's records.
+
+``requests`` (list, page, claim and decision views), ``records`` (read-only history).
+The site, whose index shows the queues, is review/admin_site.py.
+"""
+
+from review.admin import records, requests  # noqa: F401  (registering is the import's purpose)
