@@ -42,12 +42,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "event_type", "request", "actor_role")
+    list_display = ("id", "created_at", "event_type", "request", "actor_role", "log_leaf")
     list_filter = ("event_type", "actor_role")
-    list_select_related = ("request",)
+    list_select_related = ("request", "log_entry")
     search_fields = ("request__reference", "event_type")
-    fields = ("id", "uid", "created_at", "event_type", "request", "actor_role", "actor_ref", "payload_json",
-              "canonical_text")
+    fields = ("id", "uid", "created_at", "event_type", "request", "actor_role", "actor_ref", "log_leaf",
+              "payload_json", "canonical_text")
     readonly_fields = fields
     show_full_result_count = False
 
@@ -55,6 +55,11 @@ class AuditEventAdmin(ReadOnlyAdmin):
         exercise = exercise_for_user(request.user)
         # Events about no exercise (rule activations) belong to the whole installation.
         return super().get_queryset(request).filter(Q(exercise=exercise) | Q(exercise__isnull=True))
+
+    @admin.display(description="Log leaf")
+    def log_leaf(self, obj):
+        entry = getattr(obj, "log_entry", None)  # the reverse accessor raises an AttributeError until sealed
+        return entry.index if entry is not None else "not yet sealed"
 
     @admin.display(description="Actor")
     def actor_ref(self, obj):

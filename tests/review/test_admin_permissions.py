@@ -110,3 +110,17 @@ def test_audit_events_of_another_exercise_are_not_listed(decided, auditor):
     assert set(AuditEvent.objects.filter(request=decided).values_list("pk", flat=True)) <= shown
     assert elsewhere.pk not in shown
     assert client_for(auditor).get(admin_url(AuditEvent, "change", elsewhere.pk)).status_code == 302
+
+
+def test_audit_events_show_their_leaf_in_the_transparency_log_once_sealed(decided, auditor):
+    from audit.log import log_seal_all
+
+    first = AuditEvent.objects.filter(request=decided).order_by("id").first()
+    client = client_for(auditor)
+    assert "not yet sealed" in client.get(admin_url(AuditEvent, "change", first.pk)).content.decode()
+
+    log_seal_all()
+
+    response = client.get(admin_url(AuditEvent, "changelist"))
+    leaves = {event.pk: event.log_entry.index for event in response.context["cl"].result_list}
+    assert leaves[first.pk] == first.log_entry.index

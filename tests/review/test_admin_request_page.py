@@ -80,6 +80,7 @@ def test_page_shows_the_timeline_and_messages(file_request, legal_reviewer):
     html = response.content.decode()
     assert "Which hearing was the order made at?" in html
     assert 'data-event="request_claimed"' in html
+    assert "not yet sealed" in html  # the sequencer has not run: no event has a log leaf yet
 
 
 def test_earlier_screening_rounds_are_collapsed_under_the_latest(file_request, kz_reporter, legal_reviewer):
