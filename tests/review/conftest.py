@@ -48,3 +48,21 @@ def file_request(kz_reporter, violating_content_code, harmless_content_code, jou
         return request
 
     return make
+
+
+@pytest.fixture
+def role_groups(transactional_db):
+    """The role groups, as migration review/0002_roles creates them, for transactional tests.
+
+    A transactional test empties every table when it ends, and Django then recreates
+    content types and permissions but not the groups a data migration made: an earlier
+    transactional test may have removed them.
+    """
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    for name, codes in importlib.import_module("review.migrations.0002_roles").GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set([Permission.objects.get(content_type__app_label=app, codename=codename)
+                               for app, codename in codes])

@@ -20,7 +20,8 @@ from review.models import Decision
 from review.services import item_decide, request_claim, request_claim_next
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("role_groups"),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and concurrent writers need PostgreSQL"),
 ]
 
