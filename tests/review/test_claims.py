@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from reports.errors import IllegalTransition
 from reports.models import Status, TakedownRequest
-from review.services import claims_expire, request_claim
+from review.services import claims_expire, request_claim, request_escalate
 from tests.review.conftest import client_for
 
 INDEX = reverse("admin:index")
@@ -215,3 +216,25 @@ def test_a_stale_claim_expires_and_another_reviewer_can_claim(file_request, poli
     client_for(senior_reviewer).post(claim_url(takedown))
     takedown.refresh_from_db()
     assert takedown.claimed_by == senior_reviewer
+
+
+def test_a_reviewer_cannot_claim_a_request_escalated_away_from_their_queue_since_they_loaded_it(
+        file_request, legal_reviewer, hr_reviewer):
+    # given: a legal reviewer has the request as it was in the legal queue ...
+    takedown = file_request("legal")
+    seen = TakedownRequest.objects.get(pk=takedown.pk)
+    # ... and meanwhile it was escalated to the human-rights queue (claimed, escalated, released)
+    request_claim(reviewer=legal_reviewer, request=TakedownRequest.objects.get(pk=takedown.pk))
+    request_escalate(reviewer=legal_reviewer, request=takedown, to_queue="human_rights", note="High risk.")
+
+    # when: the legal reviewer claims what they saw
+    with pytest.raises(IllegalTransition) as refused:
+        request_claim(reviewer=legal_reviewer, request=seen)
+
+    # then: it waits for the human-rights tier
+    takedown.refresh_from_db()
+    assert (takedown.status, takedown.queue, takedown.claimed_by) == (Status.QUEUED, "human_rights", None)
+    assert str(refused.value) == f"{takedown.reference} cannot be claimed while it is queued."
+    assert len(events(takedown, "request_claimed")) == 1
+    request_claim(reviewer=hr_reviewer, request=TakedownRequest.objects.get(pk=takedown.pk))
+    assert TakedownRequest.objects.get(pk=takedown.pk).claimed_by == hr_reviewer
