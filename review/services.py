@@ -120,7 +120,8 @@ def request_claim(*, reviewer, request: TakedownRequest) -> TakedownRequest:
     """Take a queued request for review. Of two reviewers claiming at once, exactly one succeeds."""
     _require_tier(reviewer, request)
     with transaction.atomic():
-        transitions.apply(request, "claim", extra_filter={"claimed_by__isnull": True},
+        # The tier was checked against the queue as the caller saw it: claim only if it is still that queue.
+        transitions.apply(request, "claim", extra_filter={"claimed_by__isnull": True, "queue": request.queue},
                           claimed_by=reviewer, claimed_at=timezone.now())
         events.request_claimed_event(request=request, reviewer=reviewer)
     return request

@@ -21,13 +21,11 @@ from review.checks.platform_policy import assess_text
 from review.models import Decision
 from review.rules import active_ruleset, compile_rules
 from review.services import item_decide, request_ask_info, request_claim
+from tests.conftest import PHONE
 from tests.factories import user_in_role
-from tests.portal.conftest import PHONE
 from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.worker,
-              # The role groups come from a data migration; a transactional test must get them back.
-              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "Steppe-Wind-2021-quiet"

@@ -1,0 +1,68 @@
+"""Filters of the request list that are more than a field's choices."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils import timezone
+
+from reports.models import Status
+from review.selectors import OPEN_STATES, day_end
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The status, plus "open" (queued or in review): what the queues hold."""
+
+    title = "status"
+    parameter_name = "status"
+    OPEN = "open"
+
+    def lookups(self, request, model_admin):
+        return [(self.OPEN, "Open (queued or in review)")] + [
+            (status.value, status.label) for status in Status if status != Status.DRAFT]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.OPEN:
+            return queryset.filter(status__in=OPEN_STATES)
+        if value in Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
+class SlaFilter(admin.SimpleListFilter):
+    """When the service-level time of an open request runs out."""
+
+    title = "SLA due"
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue"), ("today", "Due today"), ("later", "Due later")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        open_requests = queryset.filter(status__in=OPEN_STATES, sla_due_at__isnull=False)
+        if self.value() == "overdue":
+            return open_requests.filter(sla_due_at__lt=now)
+        if self.value() == "today":
+            return open_requests.filter(sla_due_at__gte=now, sla_due_at__lt=day_end(now))
+        if self.value() == "later":
+            return open_requests.filter(sla_due_at__gte=day_end(now))
+        return queryset
+
+
+class ClaimFilter(admin.SimpleListFilter):
+    title = "claim"
+    parameter_name = "claim"
+
+    def lookups(self, request, model_admin):
+        return [("mine", "Claimed by me"), ("unclaimed", "Unclaimed (waiting in a queue)"),
+                ("others", "Claimed by others")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(claimed_by=request.user)
+        if self.value() == "unclaimed":
+            return queryset.filter(status=Status.QUEUED, claimed_by__isnull=True)
+        if self.value() == "others":
+            return queryset.filter(claimed_by__isnull=False).exclude(claimed_by=request.user)
+        return queryset

@@ -1,0 +1,56 @@
+"""Forms of the reviewer's actions. They collect input; the services decide what is valid."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.admin.widgets import AdminRadioSelect
+
+from reports.errors import DomainError
+from reports.models import Queue
+from review.models import Decision
+from review.services import ACTION_REASONS, ESCALATION_TARGETS
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a refused action on the form: field problems next to their fields, the rest on top."""
+    placed = False
+    for path, messages in error.fields.items():
+        name = path.split(".", 1)[0]
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def _reason_help() -> str:
+    parts = []
+    for action, reasons in ACTION_REASONS.items():
+        labels = [Decision.Reason(reason).label.lower() for reason in sorted(reasons)]
+        parts.append(f"{Decision.Action(action).value}: {' or '.join(labels) if len(labels) == 1 else 'any other'}")
+    return "The reason must fit the action — " + "; ".join(parts) + "."
+
+
+class DecisionForm(forms.Form):
+    # Not required at the form level: item_decide says what is missing, in the words the API uses too.
+    action = forms.ChoiceField(choices=Decision.Action.choices, widget=AdminRadioSelect, required=False)
+    reason_code = forms.ChoiceField(choices=[("", "— choose a reason —"), *Decision.Reason.choices], required=False,
+                                    label="Reason", help_text=_reason_help())
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "required": True}),
+                                required=False, max_length=5000,
+                                help_text="Shown to the requester and kept in the record.")
+    confirm_contradiction = forms.BooleanField(
+        required=False, label="I have read the warning and decide against the automated findings")
+
+
+class AskInfoForm(forms.Form):
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "required": True}),
+                              required=False, max_length=10000,
+                              help_text="Sent to the requester; the request waits in “needs information”.")
+
+
+class EscalateForm(forms.Form):
+    to_queue = forms.ChoiceField(choices=[(q.value, Queue(q).label) for q in ESCALATION_TARGETS],
+                                 widget=AdminRadioSelect, required=False, label="Escalate to")
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 80, "required": True}), required=False,
+                           max_length=2000, help_text="Why the request needs that tier; the next reviewer reads it.")

@@ -1,0 +1,31 @@
+"""The admin site reviewers work in: its index opens on the queues.
+
+Installed as Django's default admin site (review.apps.ReviewAdminConfig), so
+``admin.site`` and ``@admin.register`` everywhere else keep working unchanged.
+It lives outside the review.admin package on purpose: the site is built the first
+time anything registers a model, and building it must not import the modules that
+register (they would register on a site that is then replaced).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+
+class ReviewAdminSite(admin.AdminSite):
+    site_header = "CRS Simulator — review"
+    site_title = "CRS review"
+    index_title = "Review queues and records"
+    index_template = "admin/review/index.html"
+
+    def index(self, request, extra_context=None):
+        from reports.selectors import exercise_for_user
+        from review.selectors import claims_of, queue_overview
+
+        context = dict(extra_context or {})
+        if request.user.has_perm("reports.view_takedownrequest"):
+            exercise = exercise_for_user(request.user)
+            context["review_queues"] = queue_overview(exercise=exercise, user=request.user)
+            context["review_claims"] = list(claims_of(exercise=exercise, user=request.user)[:20])
+            context["review_can_claim"] = request.user.has_perm("reports.review_takedownrequest")
+        return super().index(request, extra_context=context)

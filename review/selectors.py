@@ -1,0 +1,192 @@
+"""Reads for reviewers: the queues, the request list and everything the request page shows.
+
+Every query is scoped to one exercise and issues a fixed number of queries, however
+many requests, items or checks there are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from reports import roles
+from reports.models import Exercise, Queue, RequestItem, Status, TakedownRequest
+from review.models import CheckResult, Decision
+
+OPEN_STATES = (Status.QUEUED, Status.IN_REVIEW)
+
+
+# --- Queues ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueSummary:
+    code: str
+    label: str
+    open: int
+    unclaimed: int
+    overdue: int
+    claimed_by_me: int
+    may_work: bool
+
+
+def queue_overview(*, exercise: Exercise, user, now: datetime | None = None) -> list[QueueSummary]:
+    """Each queue with its open, unclaimed and overdue requests (one query for all queues)."""
+    from review.services import reviewer_may_work
+
+    now = now or timezone.now()
+    rows = (TakedownRequest.objects.filter(exercise=exercise, status__in=OPEN_STATES)
+            .values("queue")
+            .annotate(open=Count("id"),
+                      unclaimed=Count("id", filter=Q(status=Status.QUEUED)),
+                      overdue=Count("id", filter=Q(sla_due_at__lt=now)),
+                      mine=Count("id", filter=Q(claimed_by_id=user.pk)))
+            .order_by())
+    counts = {row["queue"]: row for row in rows}
+    summaries = []
+    for queue in Queue:
+        row = counts.get(queue.value, {})
+        summaries.append(QueueSummary(
+            code=queue.value, label=queue.label, open=row.get("open", 0), unclaimed=row.get("unclaimed", 0),
+            overdue=row.get("overdue", 0), claimed_by_me=row.get("mine", 0),
+            may_work=reviewer_may_work(user, queue.value)))
+    return summaries
+
+
+def claims_of(*, exercise: Exercise, user) -> QuerySet[TakedownRequest]:
+    """The requests this reviewer holds, most urgent first."""
+    return (TakedownRequest.objects.filter(exercise=exercise, status=Status.IN_REVIEW, claimed_by=user)
+            .select_related("agency").order_by("priority", "sla_due_at", "id"))
+
+
+# --- The request list -----------------------------------------------------------------------
+
+def _latest_verdict(check: str) -> Subquery:
+    return Subquery(CheckResult.objects.filter(request=OuterRef("pk"), round=OuterRef("screening_round"), name=check)
+                    .values("verdict")[:1])
+
+
+def requests_for_review(*, exercise: Exercise) -> QuerySet[TakedownRequest]:
+    """Every request past the requester's draft, with what the list shows, in one query per page."""
+    return (TakedownRequest.objects.filter(exercise=exercise).exclude(status=Status.DRAFT)
+            .select_related("agency__jurisdiction", "claimed_by")
+            .annotate(item_count=Coalesce(Subquery(
+                          RequestItem.objects.filter(request=OuterRef("pk")).order_by().values("request")
+                          .annotate(n=Count("pk")).values("n")), 0),
+                      policy_verdict=_latest_verdict("platform_policy"),
+                      law_verdict=_latest_verdict("local_law"),
+                      risk=_latest_verdict("human_rights")))
+
+
+def sla_state(request: TakedownRequest, *, now: datetime | None = None) -> str:
+    """overdue / due_today / later for open requests; "" when no SLA runs."""
+    if request.status not in OPEN_STATES or request.sla_due_at is None:
+        return ""
+    now = now or timezone.now()
+    if request.sla_due_at < now:
+        return "overdue"
+    if request.sla_due_at < day_end(now):
+        return "due_today"
+    return "later"
+
+
+def day_end(now: datetime) -> datetime:
+    """Midnight at the end of today, in the installation's time zone."""
+    local = timezone.localtime(now)
+    return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# --- The request page -----------------------------------------------------------------------
+
+def request_for_review(*, exercise: Exercise, pk) -> TakedownRequest | None:
+    """One request with everything its page reads, prefetched."""
+    return (TakedownRequest.objects.filter(exercise=exercise).exclude(status=Status.DRAFT)
+            .select_related("agency__jurisdiction", "claimed_by", "exercise")
+            .prefetch_related(
+                Prefetch("items", queryset=RequestItem.objects.select_related("content__author").order_by("position")),
+                Prefetch("items__decisions", queryset=Decision.objects.select_related("reviewer").order_by("round")),
+                "citations__provision",
+                Prefetch("check_results", queryset=CheckResult.objects.order_by("-round", "position")),
+                "messages",
+                "evidence",
+            )
+            .filter(pk=pk).first())
+
+
+@dataclass
+class ItemView:
+    item: RequestItem
+    snapshot: dict
+    policy: dict
+    decisions: list[Decision]
+    current: Decision | None
+    restricted_in: list[str] = field(default_factory=list)
+
+    @property
+    def posted_at(self) -> datetime | None:
+        value = self.snapshot.get("posted_at")
+        return datetime.fromisoformat(value) if value else None
+
+    @property
+    def decided_this_round(self) -> bool:
+        return self.current is not None and self.current.round == self.item.request.review_round
+
+
+@dataclass
+class CheckRound:
+    round: int
+    checks: list[CheckResult]
+
+
+def request_page(request: TakedownRequest) -> dict:
+    """What the request page shows, built from a request loaded by ``request_for_review``."""
+    rounds: dict[int, list[CheckResult]] = {}
+    for result in request.check_results.all():
+        rounds.setdefault(result.round, []).append(result)
+    latest_round = rounds.get(request.screening_round, [])
+    earlier = [CheckRound(number, checks) for number, checks in sorted(rounds.items(), reverse=True)
+               if number != request.screening_round]
+    policy = next((c for c in latest_round if c.name == "platform_policy"), None)
+    per_item = {entry["position"]: entry for entry in (policy.findings.get("items", []) if policy else [])}
+
+    items = []
+    content_ids = [item.content_id for item in request.items.all() if item.content_id]
+    restrictions: dict[int, list[str]] = {}
+    if content_ids:
+        from reports.models import ContentRestriction
+
+        for content_id, country in (ContentRestriction.objects.filter(content_id__in=content_ids,
+                                                                      lifted_at__isnull=True)
+                                    .order_by("country").values_list("content_id", "country")):
+            restrictions.setdefault(content_id, []).append(country)
+    for item in request.items.all():
+        decisions = list(item.decisions.all())
+        items.append(ItemView(
+            item=item, snapshot=item.snapshot or {},
+            policy=per_item.get(item.position, {"verdict": "not_assessed", "rules": []}),
+            decisions=decisions, current=decisions[-1] if decisions else None,
+            restricted_in=restrictions.get(item.content_id, [])))
+    return {
+        "items": items,
+        "checks": latest_round,
+        "earlier_rounds": earlier,
+        "citations": list(request.citations.all()),
+        "evidence": list(request.evidence.all()),
+        "correspondence": list(request.messages.all()),
+    }
+
+
+def decision_warnings(*, request: TakedownRequest, item: RequestItem, user) -> list[dict]:
+    """For each possible decision on ``item``: how it would contradict the checks, and who may make it."""
+    from review.services import decision_contradictions
+
+    senior = roles.SENIOR_REVIEWER in roles.reviewer_tiers(user)
+    warnings = []
+    for action in Decision.Action:
+        problems = decision_contradictions(request=request, item=item, action=action.value)
+        warnings.append({"action": action.value, "label": action.label, "contradictions": problems,
+                         "needs_senior": bool(problems) and not senior})
+    return warnings
