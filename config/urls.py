@@ -15,6 +15,7 @@ urlpatterns = [
     path("", portal_views.landing, name="landing"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
+    path("", include("audit.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("portal.urls")),
