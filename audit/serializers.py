@@ -290,6 +290,33 @@ class TransparencyJurisdictionSerializer(TransparencyFiguresSerializer):
     name = serializers.CharField()
 
 
+def _example_figures(requests: int, items: int, categories: dict, actions: tuple, outcomes: tuple, court: int,
+                     decided: int, median: float) -> dict:
+    return {
+        "requests": requests, "items": items,
+        "by_category": {code: categories.get(code, 0) for code in Category.values},
+        "by_requested_action": dict(zip(REQUESTED_ACTIONS, actions, strict=True)),
+        "outcomes": dict(zip(OUTCOMES, outcomes, strict=True)), "with_court_order": court,
+        "court_order_share": round(court / requests, 4), "decided": decided, "median_days_to_decision": median,
+    }
+
+
+TRANSPARENCY_EXAMPLE = {
+    "period": "2021-H2", "label": "July–December 2021", "start": "2021-07-01", "end": "2021-12-31",
+    "totals": _example_figures(7, 11, {"hate_speech": 3, "government_criticism": 2, "false_information": 1,
+                                       "defamation": 1}, (1, 5, 1), (1, 4, 3, 3), 3, 5, 3.0),
+    "jurisdictions": [
+        {"code": "KZ", "name": "Kazakhstan",
+         **_example_figures(5, 9, {"hate_speech": 2, "government_criticism": 2, "false_information": 1},
+                            (1, 3, 1), (1, 3, 2, 3), 2, 3, 4.0)},
+        {"code": "DE", "name": "Germany",
+         **_example_figures(2, 2, {"hate_speech": 1, "defamation": 1}, (0, 2, 0), (0, 1, 1, 0), 1, 2, 2.25)},
+    ],
+}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("Two countries in the second half of 2021",
+                                                   value=TRANSPARENCY_EXAMPLE, response_only=True)])
 class TransparencyReportSerializer(serializers.Serializer):
     period = serializers.CharField(help_text="Half-year, e.g. 2021-H2.")
     label = serializers.CharField()

@@ -77,7 +77,16 @@ def test_every_operation_has_examples_where_people_read_records(schema_document)
 
     assert {("post", "/api/v1/requests/"), ("get", "/api/v1/audit/requests/"),
             ("get", "/api/v1/audit/requests/{reference}/"), ("get", "/api/v1/audit/events/"),
-            ("post", "/api/v1/audit/exports/")} <= examples
+            ("post", "/api/v1/audit/exports/"), ("get", "/api/v1/transparency/")} <= examples
+
+
+def test_the_schema_and_the_docs_are_served(client, db):
+    schema = client.get("/api/schema/")
+    docs = client.get("/api/docs/")
+
+    assert schema.status_code == 200 and b"/api/v1/audit/requests/export/" in schema.content
+    assert docs.status_code == 200
+    assert b"<script>" not in docs.content  # the split view loads its script from a URL: the CSP allows that
 
 
 @pytest.mark.parametrize(("caller", "path"), [("auditor", "/api/v1/audit/requests/"),
