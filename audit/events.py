@@ -215,8 +215,8 @@ def ruleset_activated_event(*, ruleset, actor, previous_version: str | None) -> 
                             "previous": previous_version})
 
 
-def export_created_event(*, actor, kind: str, filters: dict, rows: int | None = None) -> AuditEvent:
-    return _record(event_type="export_created", actor=actor,
+def export_created_event(*, actor, kind: str, filters: dict, rows: int | None = None, exercise=None) -> AuditEvent:
+    return _record(event_type="export_created", actor=actor, exercise=exercise,
                    payload={"kind": kind, "filters": filters, "rows": rows})
 
 

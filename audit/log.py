@@ -344,3 +344,10 @@ def _check_nodes(result: Verification, completed: list[tuple[int, int, bytes]]) 
                         reason=f"stored subtree at level {level}, index {index} (leaves {first_leaf}-"
                                f"{first_leaf + (1 << level) - 1}) differs from the recomputed one")
 
+
+
+def log_public_status() -> dict:
+    """What the public transparency page shows of the log: the key to pin and the latest checkpoint."""
+    latest = Checkpoint.objects.order_by("-tree_size").first()
+    return {"public_key": signing.public_key_bytes().hex(), "origin": settings.CRS_LOG_ORIGIN,
+            "checkpoint": checkpoint_document(latest) if latest else None}

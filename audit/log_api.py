@@ -116,7 +116,9 @@ class InclusionProofView(APIView):
             "leaf_index": 5, "tree_size": 8, "leaf_hash": "ab" * 32, "audit_path": ["cd" * 32, "ef" * 32, "01" * 32],
             "root_hash": "23" * 32})],
         description="Inclusion proof of the event at log index `index` in the tree of `tree_size` leaves.")
-    def get(self, request, index: int):
+    def get(self, request, index: str):
+        if int(index) < 0:
+            raise ValidationError({"index": ["A log index is 0 or more."]})
         latest = log.tree_size()
         size = _size_param(request, "tree_size", default=latest)
         try:

@@ -99,3 +99,60 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint at size {self.tree_size}"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    NDJSON = "ndjson", "NDJSON (one JSON object per line)"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a worker"
+    RUNNING = "running", "Writing"
+    DONE = "done", "Ready to download"
+    FAILED = "failed", "Failed"
+
+
+class ExportJob(models.Model):
+    """An auditor's export of the request log, written to a private file by a background worker.
+
+    The filters and the personal-data permission are fixed when the job is created, so the
+    file says exactly what was asked for. ``attempt`` fences workers: only the worker holding
+    the latest attempt may write progress or finish the job (audit/exports.py).
+    """
+
+    Format = ExportFormat
+    Status = ExportStatus
+
+    # A random id: the job's address in the API is not guessable from another job's.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    exercise = models.ForeignKey("reports.Exercise", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    format = models.CharField(max_length=10, choices=Format.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    personal_data = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempt = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveBigIntegerField(null=True, blank=True)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    file_name = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Bytes.")
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(format__in=ExportFormat.values), name="export_format_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=ExportStatus.values), name="export_status_valid"),
+            models.CheckConstraint(condition=~models.Q(status="done") | ~models.Q(file_name=""),
+                                   name="export_done_has_file"),
+        ]
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="export_owner_recent")]
+
+    def __str__(self) -> str:
+        return f"export {self.id} ({self.format}, {self.status})"

@@ -145,7 +145,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.CRSAutoSchema",
     "EXCEPTION_HANDLER": "reports.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -170,8 +170,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Two choice sets share the field name "kind": name each after its meaning.
+    # Several models have a "status" or "kind" field; name each choice set after its meaning.
     "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "reports.models.Status",
+        "ExportStatusEnum": "audit.models.ExportStatus",
         "EvidenceKindEnum": "reports.models.EvidenceKind",
         "MessageKindEnum": "reports.models.MessageKind",
     },

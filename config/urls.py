@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -16,10 +16,12 @@ router.register("audit/checkpoints", CheckpointViewSet, basename="checkpoint")
 urlpatterns = [
     path("", portal_views.landing, name="landing"),
     path("admin/", admin.site.urls),
-    path("api/v1/audit/events/<int:index>/proof/", InclusionProofView.as_view(), name="inclusion-proof"),
+    # Any integer reaches the view, so that a negative index is answered in the API's error format.
+    re_path(r"^api/v1/audit/events/(?P<index>-?[0-9]+)/proof/$", InclusionProofView.as_view(), name="inclusion-proof"),
     path("api/v1/audit/consistency/", ConsistencyProofView.as_view(), name="consistency-proof"),
     path("api/v1/audit/verify/", VerifyView.as_view(), name="verify-log"),
     path("api/v1/", include(router.urls)),
+    path("", include("audit.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("portal.urls")),

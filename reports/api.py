@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from audit.filters import UTCIsoDateTimeFilter
 from reports import selectors, services
 from reports.models import Category, ContentItem, Jurisdiction, Status, SubmissionMethod, TakedownRequest
 from reports.serializers import (
@@ -50,8 +51,8 @@ class IsReporter(permissions.BasePermission):
 class RequestFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Status.choices)
     category = django_filters.ChoiceFilter(choices=Category.choices)
-    submitted_after = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
-    submitted_before = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    submitted_after = UTCIsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = UTCIsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
 
     class Meta:
         model = TakedownRequest

@@ -12,6 +12,7 @@ not about a field); ``code`` is stable and machine-readable.
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -44,8 +45,11 @@ def flatten(errors, prefix: str = "") -> dict[str, list[str]]:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status)
-    if isinstance(exc, ObjectDoesNotExist):
-        exc = Http404()
+    # Django's own exceptions become DRF's here, so that they carry DRF's codes (not_found, permission_denied).
+    if isinstance(exc, (ObjectDoesNotExist, Http404)):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -274,3 +274,13 @@ class ContentSerializer(serializers.ModelSerializer):
 
     def get_removed_globally(self, content) -> bool:
         return content.removed_globally_at is not None
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The one error format of the API (reports/api_errors.py)."""
+
+    code = serializers.CharField(help_text="Stable, machine-readable: invalid, not_found, not_authenticated, ...")
+    detail = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   help_text="Messages per dotted input path, e.g. items.1.content_id; "
+                                             "empty when the error is not about a field.")

@@ -21,6 +21,6 @@ def uninstall(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0003_transparency_log")]
+    dependencies = [("audit", "0004_transparency_log")]
 
     operations = [migrations.RunPython(install, uninstall)]

@@ -1,0 +1,236 @@
+"""Reads for auditors: the request log as plain records, the audit trail, pseudonyms.
+
+Records are built a chunk of requests at a time from ``.values()`` queries (the requests,
+then their citations, items, latest checks and decisions: five queries per chunk whatever
+its size), so the API, the streamed exports and the background exports read the same
+data the same way and never issue a query per row.
+
+Privacy: a record names the agency and roles, never the reporter; the author of reported
+content appears as a pseudonym (``author_pseudonym``) and the handle is removed from the
+snapshot. With ``personal=True`` (the ``reports.view_personal_data`` permission) the
+submitter's username and the author's handle are included as well.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from django.db.models import F, Max, Q, QuerySet
+from django.utils.crypto import salted_hmac
+
+from audit.models import AuditEvent
+from reports import roles
+from reports.models import CitedProvision, Exercise, RequestItem, Status, TakedownRequest
+from review.models import CheckResult, Decision
+
+PERSONAL_DATA_PERMISSION = "reports.view_personal_data"
+PSEUDONYM_SALT = "crs.audit.author-pseudonym"
+PSEUDONYM_HEX_CHARS = 16  # 64 bits: collisions are negligible for a platform's worth of accounts
+REDACTED = "[redacted]"
+DEFAULT_CHUNK_SIZE = 1000
+
+REQUEST_VALUES = (
+    "id", "reference", "agency__code", "agency__name", "agency__jurisdiction_id", "authority_type", "category",
+    "requested_action", "justification", "urgency", "court_name", "court_case_number", "court_order_date",
+    "confidentiality_requested", "submission_method", "external_id", "status", "outcome", "queue", "priority",
+    "sla_due_at", "sla_breached", "workflow_version", "rules_version", "screening_round", "review_round",
+    "created_at", "submitted_at", "routed_at", "decided_at", "closed_at",
+)
+
+
+# --- Who may read ---------------------------------------------------------------------------
+
+def is_auditor(user) -> bool:
+    return roles.has_role(user, roles.AUDITOR)
+
+
+def may_see_personal_data(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm(PERSONAL_DATA_PERMISSION))
+
+
+def author_pseudonym(handle: str) -> str:
+    """A stable stand-in for an account handle: HMAC-SHA256 under a key derived from SECRET_KEY, truncated.
+
+    The same handle always gives the same pseudonym (so an auditor can count requests per
+    affected account), and the handle cannot be recovered without the server's secret.
+    """
+    digest = salted_hmac(PSEUDONYM_SALT, handle, algorithm="sha256").hexdigest()
+    return f"acct-{digest[:PSEUDONYM_HEX_CHARS]}"
+
+
+# --- Requests -------------------------------------------------------------------------------
+
+def audit_requests(*, exercise: Exercise) -> QuerySet[TakedownRequest]:
+    """Every filed request of the exercise (drafts are the reporter's own and are left out), by id."""
+    return TakedownRequest.objects.filter(exercise=exercise).exclude(status=Status.DRAFT).order_by("id")
+
+
+def _time(value: datetime | None) -> str | None:
+    # The same text DRF writes for a DateTimeField under UTC, so API and NDJSON agree byte for byte.
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _redacted_snapshot(snapshot: dict, personal: bool) -> dict:
+    if personal or "author" not in snapshot:
+        return snapshot
+    return {**snapshot, "author": REDACTED}
+
+
+def request_records(rows: list[dict], *, personal: bool, snapshots: bool = True) -> list[dict]:
+    """Turn a chunk of ``REQUEST_VALUES`` rows into complete records, in five queries whatever the chunk size.
+
+    ``snapshots=False`` leaves the items' snapshots out (the CSV export has no column for them).
+    """
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+
+    provisions: dict[int, list[str]] = defaultdict(list)
+    for request_id, code in (CitedProvision.objects.filter(request_id__in=ids)
+                             .order_by("request_id", "position").values_list("request_id", "provision__code")):
+        provisions[request_id].append(code)
+
+    checks: dict[int, list[dict]] = defaultdict(list)
+    for check in (CheckResult.objects.filter(request_id__in=ids, round=F("request__screening_round"))
+                  .order_by("request_id", "position")
+                  .values("request_id", "round", "name", "version", "verdict", "flags", "explanation")):
+        checks[check.pop("request_id")].append(check)
+
+    decisions: dict[int, list[dict]] = defaultdict(list)
+    for decision in (Decision.objects.filter(request_id__in=ids).order_by("item_id", "round")
+                     .values("item_id", "round", "action", "reason_code", "rationale", "reviewer_tier",
+                             "contradicts_checks", "decided_at")):
+        item_id = decision.pop("item_id")
+        decision["decided_at"] = _time(decision["decided_at"])
+        decisions[item_id].append(decision)
+
+    items: dict[int, list[dict]] = defaultdict(list)
+    item_fields = ["id", "request_id", "position", "content__code", "content__author__handle",
+                   "content__author__persona", "url", "snapshot_sha256"] + (["snapshot"] if snapshots else [])
+    for item in (RequestItem.objects.filter(request_id__in=ids).order_by("request_id", "position")
+                 .values(*item_fields)):
+        handle = item["content__author__handle"]
+        history = decisions.get(item["id"], [])
+        items[item["request_id"]].append({
+            "position": item["position"],
+            "content_id": item["content__code"],
+            "url": item["url"],
+            "author_pseudonym": author_pseudonym(handle) if handle else None,
+            "author_handle": handle if personal else None,
+            "author_persona": item["content__author__persona"],
+            "snapshot": _redacted_snapshot(item["snapshot"] or {}, personal) if snapshots else None,
+            "snapshot_sha256": item["snapshot_sha256"],
+            "decision": history[-1] if history else None,
+            "decisions": history,
+        })
+
+    return [_record(row, provisions[row["id"]], checks[row["id"]], items[row["id"]], personal) for row in rows]
+
+
+def _record(row: dict, provisions: list[str], checks: list[dict], items: list[dict], personal: bool) -> dict:
+    has_court_order = bool(row["court_name"] and row["court_case_number"])
+    return {
+        "reference": row["reference"],
+        "jurisdiction": row["agency__jurisdiction_id"],
+        "agency": row["agency__code"],
+        "agency_name": row["agency__name"],
+        "authority_type": row["authority_type"],
+        "submitted_by": row.get("submitted_by__username") if personal else None,
+        "submission_method": row["submission_method"],
+        "external_id": row["external_id"],
+        "category": row["category"],
+        "provisions": provisions,
+        "requested_action": row["requested_action"],
+        "justification": row["justification"],
+        "urgency": row["urgency"],
+        "has_court_order": has_court_order,
+        "court_order": {"court": row["court_name"], "case_number": row["court_case_number"],
+                        "date": _day(row["court_order_date"])} if has_court_order else None,
+        "confidentiality_requested": row["confidentiality_requested"],
+        "status": row["status"],
+        "outcome": row["outcome"] or None,
+        "routing": {
+            "queue": row["queue"] or None,
+            "priority": row["priority"],
+            "sla_due_at": _time(row["sla_due_at"]),
+            "sla_breached": row["sla_breached"],
+            "workflow_version": row["workflow_version"],
+            "rules_version": row["rules_version"],
+            "screening_round": row["screening_round"],
+            "review_round": row["review_round"],
+        },
+        "checks": checks,
+        "items": items,
+        "created_at": _time(row["created_at"]),
+        "submitted_at": _time(row["submitted_at"]),
+        "routed_at": _time(row["routed_at"]),
+        "decided_at": _time(row["decided_at"]),
+        "closed_at": _time(row["closed_at"]),
+    }
+
+
+def request_values(queryset: QuerySet[TakedownRequest], *, personal: bool) -> QuerySet:
+    fields = REQUEST_VALUES + (("submitted_by__username",) if personal else ())
+    return queryset.values(*fields)
+
+
+def iter_request_records(queryset: QuerySet[TakedownRequest], *, personal: bool, snapshots: bool = True,
+                         chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[list[dict]]:
+    """Yield the records of ``queryset`` in chunks, by ascending id, in constant memory.
+
+    Keyset pagination (``id > last``) rather than OFFSET, so the millionth row costs what the
+    first did; and no cursor is held open between chunks. Requests filed after the export began
+    are left out, so that the export describes one moment's log.
+    """
+    upper = TakedownRequest.objects.aggregate(upper=Max("id"))["upper"]
+    if upper is None:
+        return
+    base = request_values(queryset.filter(id__lte=upper).order_by("id"), personal=personal)
+    last = 0
+    while True:
+        rows = list(base.filter(id__gt=last)[:chunk_size])
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        yield request_records(rows, personal=personal, snapshots=snapshots)
+
+
+# --- Events ---------------------------------------------------------------------------------
+
+def audit_events(*, exercise: Exercise) -> QuerySet[AuditEvent]:
+    """The exercise's events, and the installation-wide ones (rule activations, exports), by id."""
+    return (AuditEvent.objects.filter(Q(exercise=exercise) | Q(exercise__isnull=True))
+            .select_related("request", "log_entry").order_by("id"))
+
+
+def event_record(event: AuditEvent) -> dict:
+    canonical = bytes(event.canonical)
+    entry = getattr(event, "log_entry", None)
+    return {
+        "id": event.pk,
+        "uid": str(event.uid),
+        "type": event.event_type,
+        "created_at": _time(event.created_at),
+        "request": event.request.reference if event.request_id else None,
+        "actor": f"user:{event.actor_id}" if event.actor_id else roles.SYSTEM,
+        "actor_role": event.actor_role,
+        "payload": event.payload,
+        "canonical": base64.b64encode(canonical).decode("ascii"),
+        # Where the transparency log sealed the event (null until the sequencer reaches it).
+        "log_index": entry.index if entry else None,
+        "leaf_hash": bytes(entry.leaf_hash).hex() if entry else None,
+    }
+
+
+def event_records(events: Iterable[AuditEvent]) -> list[dict]:
+    return [event_record(event) for event in events]

@@ -1,0 +1,272 @@
+"""The auditors' request log: who may read it, what each record holds, filters and pagination."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from reports.models import Exercise, Status
+from reports.services import ItemInput, RequestInput, request_file, request_respond
+from review.models import CheckResult, Decision
+from review.services import item_decide, request_claim, request_screen
+from tests.audit.request_log import agency, at, filed, references
+
+URL = "/api/v1/audit/requests/"
+JUSTIFICATION = "The post is unlawful under the cited article because it incites discord between groups."
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def log(db):
+    """Five filed requests in two jurisdictions, a draft, and a request of another exercise."""
+    misd, police, bnetza = agency("kz-misd", "KZ"), agency("kz-police", "KZ", authority_type="police"), \
+        agency("de-bnetza", "DE", authority_type="regulator")
+    requests = {
+        "r1": filed(misd, submitted_at=at("2021-03-10 09:00"), category="hate_speech", queue="legal"),
+        "r2": filed(misd, submitted_at=at("2021-08-01 00:00"), category="government_criticism",
+                    status=Status.DECIDED, queue="human_rights", outcome="none",
+                    decided_at=at("2021-08-05 12:00"), decisions=["no_action"]),
+        "r3": filed(police, submitted_at=at("2021-09-15 08:00"), category="false_information",
+                    status=Status.DECIDED, queue="policy", outcome="full", decided_at=at("2021-09-20 10:00"),
+                    decisions=["remove_globally"]),
+        "r4": filed(bnetza, submitted_at=at("2021-11-30 17:00"), category="hate_speech",
+                    status=Status.NEEDS_INFO),
+        "r5": filed(bnetza, submitted_at=at("2022-01-02 10:00"), category="defamation", status=Status.DECIDED,
+                    queue="legal", outcome="partial", decided_at=at("2022-01-10 10:00"), items=2,
+                    decisions=["restrict_in_jurisdiction", "no_action"]),
+    }
+    draft = filed(misd, submitted_at=at("2021-10-01 10:00"), status=Status.DRAFT)
+    draft.submitted_at = None
+    draft.save()
+    other = Exercise.objects.create(slug="other-class", name="Another class")
+    filed(misd, submitted_at=at("2021-10-01 10:00"), exercise=other)
+    return {name: request.reference for name, request in requests.items()}
+
+
+# --- Who may read ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("person", ["kz_reporter", "policy_reviewer", "senior_reviewer", "outsider"])
+def test_everyone_but_auditors_is_refused_the_request_log(request, log, person):
+    user = request.getfixturevalue(person)
+    user = getattr(user, "user", user)
+
+    for path in (URL, f"{URL}{log['r1']}/", f"{URL}export/?format=csv"):
+        response = client_for(user).get(path)
+
+        assert response.status_code == 403
+        assert response.json() == {"code": "permission_denied", "detail": "Only auditors use the auditors' API.",
+                                   "fields": {}}
+
+
+def test_anonymous_callers_are_asked_to_authenticate(log):
+    response = APIClient().get(URL)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert "results" not in response.json()
+
+
+def test_auditor_reads_the_log_with_a_token(log, auditor):
+    token = Token.objects.create(user=auditor)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 5
+
+
+def test_auditor_reads_the_log_with_a_session(log, auditor):
+    client = APIClient()
+    client.force_login(auditor)
+
+    assert client.get(URL).json()["count"] == 5
+
+
+def test_log_lists_filed_requests_of_the_exercise_by_id_without_drafts(log, auditor):
+    body = client_for(auditor).get(URL).json()
+
+    assert references(body["results"]) == [log[name] for name in ("r1", "r2", "r3", "r4", "r5")]
+    assert body["count"] == 5
+
+
+# --- Filters -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("jurisdiction=KZ", ["r1", "r2", "r3"]),
+    ("jurisdiction=de", ["r4", "r5"]),
+    ("agency=kz-police", ["r3"]),
+    ("category=hate_speech", ["r1", "r4"]),
+    ("status=decided", ["r2", "r3", "r5"]),
+    ("status=needs_info", ["r4"]),
+    ("outcome=full", ["r3"]),
+    ("outcome=none", ["r2"]),
+    ("outcome=partial", ["r5"]),
+    ("queue=legal", ["r1", "r5"]),
+    ("queue=human_rights", ["r2"]),
+    ("submitted_after=2021-08-01", ["r2", "r3", "r4", "r5"]),
+    ("submitted_before=2021-08-01", ["r1"]),
+    ("submitted_after=2021-07-01&submitted_before=2022-01-01", ["r2", "r3", "r4"]),
+    ("submitted_after=2021-09-15T08:00:00Z", ["r3", "r4", "r5"]),
+    ("submitted_after=2021-09-15T08:00:01%2B00:00", ["r4", "r5"]),
+    ("decided_after=2021-09-01", ["r3", "r5"]),
+    ("decided_before=2021-09-20", ["r2"]),
+    ("jurisdiction=KZ&status=decided", ["r2", "r3"]),
+    ("jurisdiction=DE&category=government_criticism", []),
+])
+def test_each_filter_narrows_the_log(log, auditor, query, expected):
+    body = client_for(auditor).get(f"{URL}?{query}").json()
+
+    assert references(body["results"]) == [log[name] for name in expected]
+    assert body["count"] == len(expected)
+
+
+@pytest.mark.parametrize(("query", "field", "message"), [
+    ("status=draft", "status", "Select a valid choice. draft is not one of the available choices."),
+    ("queue=vip", "queue", "Select a valid choice. vip is not one of the available choices."),
+    ("submitted_after=yesterday", "submitted_after", "Enter a valid date/time."),
+    ("jurisdiction=KAZ", "jurisdiction", "Ensure this value has at most 2 characters (it has 3)."),
+])
+def test_a_bad_filter_is_refused_field_by_field(log, auditor, query, field, message):
+    response = client_for(auditor).get(f"{URL}?{query}")
+
+    assert response.status_code == 400
+    assert response.json() == {"code": "invalid", "detail": "The request has invalid fields.",
+                               "fields": {field: [message]}}
+
+
+# --- Pagination ----------------------------------------------------------------------------------
+
+def test_pages_are_stable_and_complete(log, auditor):
+    client = client_for(auditor)
+
+    first = client.get(f"{URL}?page_size=2").json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+
+    assert [first["count"], second["count"], third["count"]] == [5, 5, 5]
+    assert references(first["results"] + second["results"] + third["results"]) == [
+        log[name] for name in ("r1", "r2", "r3", "r4", "r5")]
+    assert first["previous"] is None and third["next"] is None
+    assert third["previous"].endswith("page=2&page_size=2")
+
+
+def test_a_page_past_the_end_is_not_found(log, auditor):
+    response = client_for(auditor).get(f"{URL}?page=4&page_size=2")
+
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "Invalid page.", "fields": {}}
+
+
+def test_filters_carry_over_to_the_next_page(log, auditor):
+    client = client_for(auditor)
+
+    first = client.get(f"{URL}?jurisdiction=KZ&page_size=2").json()
+    second = client.get(first["next"]).json()
+
+    assert references(second["results"]) == [log["r3"]]
+
+
+def test_one_request_by_reference_and_none_from_another_exercise(log, auditor):
+    from reports.models import TakedownRequest
+
+    elsewhere = TakedownRequest.objects.exclude(exercise__slug="default").get().reference
+    client = client_for(auditor)
+
+    assert client.get(f"{URL}{log['r5']}/").json()["reference"] == log["r5"]
+    missing = client.get(f"{URL}{elsewhere}/")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+
+
+def test_the_list_reads_the_same_number_of_queries_for_one_row_or_many(log, auditor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(auditor)
+    client.get(URL)  # warm the permission caches
+
+    with CaptureQueriesContext(connection) as one_row:
+        assert len(client.get(f"{URL}?page_size=1").json()["results"]) == 1
+    with CaptureQueriesContext(connection) as five_rows:
+        assert len(client.get(f"{URL}?page_size=500").json()["results"]) == 5
+
+    # count, page, then citations, checks, decisions and items: whatever the page holds
+    assert len(one_row) == len(five_rows) <= 10
+
+
+# --- What a record holds -------------------------------------------------------------------------
+
+def test_a_record_matches_the_workflow_round_by_round(kz_reporter, senior_reviewer, auditor,
+                                                       violating_content_code):
+    # given a request screened twice (sent back for a legal basis, answered) and then decided
+    filing = RequestInput(items=[ItemInput(content_id=violating_content_code)], category="hate_speech",
+                          legal_basis=[], requested_action="remove_globally", justification=JUSTIFICATION)
+    request, _ = request_file(reporter=kz_reporter, data=filing)
+    request_screen(request_id=request.pk)
+    request.refresh_from_db()
+    assert request.status == Status.NEEDS_INFO
+    request_respond(reporter=kz_reporter, request=request, message="Here is the legal basis.",
+                    changes={"legal_basis": ["KZ-CC-174"]})
+    request = request_screen(request_id=request.pk)
+    request_claim(reviewer=senior_reviewer, request=request)
+    item = request.items.get()
+    item_decide(reviewer=senior_reviewer, item=item, action="remove_globally", reason_code="policy_violation",
+                rationale="Violates the community standard on violence.")
+    request.refresh_from_db()
+    item.refresh_from_db()
+
+    # when
+    record = client_for(auditor).get(f"{URL}{request.reference}/").json()
+
+    # then
+    latest = CheckResult.objects.filter(request=request, round=2).order_by("position")
+    decision = Decision.objects.get(item=item)
+    assert record["checks"] == [
+        {"round": 2, "name": check.name, "version": check.version, "verdict": check.verdict,
+         "flags": check.flags, "explanation": check.explanation} for check in latest]
+    assert CheckResult.objects.filter(request=request, round=1).count() == 4
+    assert record["routing"] == {
+        "queue": request.queue, "priority": request.priority,
+        "sla_due_at": request.sla_due_at.isoformat().replace("+00:00", "Z"), "sla_breached": False,
+        "workflow_version": "1", "rules_version": request.rules_version, "screening_round": 2, "review_round": 1}
+    assert {key: record[key] for key in ("reference", "jurisdiction", "agency", "authority_type", "category",
+                                         "provisions", "requested_action", "urgency", "has_court_order",
+                                         "court_order", "status", "outcome", "submission_method")} == {
+        "reference": request.reference, "jurisdiction": "KZ", "agency": "kz-misd", "authority_type": "ministry",
+        "category": "hate_speech", "provisions": ["KZ-CC-174"], "requested_action": "remove_globally",
+        "urgency": "standard", "has_court_order": False, "court_order": None, "status": "decided",
+        "outcome": "full", "submission_method": "api"}
+    assert record["decided_at"] == request.decided_at.isoformat().replace("+00:00", "Z")
+    [out] = record["items"]
+    assert out["content_id"] == violating_content_code
+    assert out["snapshot_sha256"] == item.snapshot_sha256
+    assert out["decision"] == out["decisions"][0] == {
+        "round": 1, "action": "remove_globally", "reason_code": "policy_violation",
+        "rationale": "Violates the community standard on violence.", "reviewer_tier": "senior_reviewer",
+        "contradicts_checks": decision.contradicts_checks,
+        "decided_at": decision.decided_at.isoformat().replace("+00:00", "Z")}
+
+
+def test_a_reconsidered_item_keeps_every_rounds_decision(log, auditor):
+    from reports.models import TakedownRequest
+
+    request = TakedownRequest.objects.get(reference=log["r3"])
+    item = request.items.get()
+    request.review_round = 2
+    request.save()
+    Decision.objects.create(request=request, item=item, round=2, action="no_action", reason_code="not_unlawful",
+                            rationale="On reconsideration, lawful.", reviewer=item.decisions.get().reviewer,
+                            reviewer_tier="senior_reviewer")
+
+    [out] = client_for(auditor).get(f"{URL}{log['r3']}/").json()["items"]
+
+    assert [d["round"] for d in out["decisions"]] == [1, 2]
+    assert out["decision"]["action"] == "no_action"
