@@ -92,20 +92,43 @@ def outsider(db):
 
 @pytest.fixture(scope="session")
 def celery_worker_session():
-    """One real Celery worker (in a thread, on the configured broker) shared by the whole run."""
+    """One real Celery worker (in a thread, on the configured broker) shared by the whole run.
+
+    It consumes only while a test asks for it (``celery_worker``): otherwise it would
+    screen requests that other tests file, behind their backs and across their teardown.
+    """
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
 
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        _consume(app, worker, False)
         yield worker
+
+
+def _consume(app, worker, on: bool) -> None:
+    queue = app.conf.task_default_queue
+    command = app.control.add_consumer if on else app.control.cancel_consumer
+    replies = command(queue, destination=[worker.hostname], reply=True, timeout=10)
+    assert replies, f"the test worker did not answer the request to {'start' if on else 'stop'} consuming"
 
 
 @pytest.fixture
 def celery_worker(celery_worker_session, transactional_db):
     """The shared worker, for tests whose data it must see (committed, hence transactional_db)."""
-    return celery_worker_session
+    from celery.worker import state
+
+    from config.celery import app
+    from tests.waiting import wait_until
+
+    app.control.purge()  # messages other tests left behind name requests that no longer exist
+    _consume(app, celery_worker_session, True)
+    yield celery_worker_session
+    _consume(app, celery_worker_session, False)
+    # The test's data is flushed next: let the task in hand finish first.
+    wait_until(lambda: not state.active_requests and not state.reserved_requests, timeout=60,
+               message="the test worker to finish its task")
 
 
 def pytest_sessionstart(session):
