@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -23,11 +23,11 @@ from rest_framework.views import APIView
 from audit import exports, transparency
 from audit.filters import AuditEventFilter, AuditRequestFilter
 from audit.models import AuditEvent, ExportFormat, ExportJob
+from audit.permissions import IsAuditor
 from audit.selectors import (
     audit_events,
     audit_requests,
     event_records,
-    is_auditor,
     may_see_personal_data,
     request_records,
     request_values,
@@ -42,15 +42,9 @@ from audit.serializers import (
 from reports.errors import DomainError, InvalidInput, NotAllowed
 from reports.models import TakedownRequest
 from reports.selectors import exercise_for_user
+from review.uniformity import workflow_uniformity
 
 JURISDICTION_CODE = re.compile(r"^[A-Z]{2}$")
-
-
-class IsAuditor(permissions.BasePermission):
-    message = "Only auditors use the auditors' API."
-
-    def has_permission(self, request, view) -> bool:
-        return is_auditor(request.user)
 
 
 class FileFormatNegotiation(DefaultContentNegotiation):
@@ -283,3 +277,28 @@ class TransparencyView(APIView):
             response["Content-Disposition"] = f'attachment; filename="crs-transparency-{period.code}.csv"'
             return response
         return Response(TransparencyReportSerializer(report).data)
+
+
+class UniformitySerializer(serializers.Serializer):
+    identical = serializers.BooleanField(help_text="True when every jurisdiction's requests went through the same "
+                                                   "workflow versions and the same sequence of checks.")
+    jurisdictions = serializers.DictField(help_text="Per jurisdiction: screenings, and how many went through each "
+                                                    "workflow version, rules version and check sequence.")
+    differences = serializers.ListField(child=serializers.DictField(),
+                                        help_text="Per jurisdiction, what it went through that not all others did.")
+
+
+@extend_schema(tags=["auditors"])
+class UniformityView(APIView):
+    """Whether every government's requests went through the same process, per jurisdiction."""
+
+    permission_classes = [permissions.IsAuthenticated, IsAuditor]
+    serializer_class = UniformitySerializer
+
+    @extend_schema(responses={200: UniformitySerializer}, examples=[OpenApiExample("One process", value={
+        "identical": True, "differences": [],
+        "jurisdictions": {"KZ": {"screenings": 120, "workflow_versions": {"1": 120}, "rules_versions": {"2021.1": 120},
+                                 "check_sequences": {"completeness>platform_policy>local_law>human_rights": 120}}}},
+        response_only=True)])
+    def get(self, request):
+        return Response(workflow_uniformity(exercise=exercise_for_user(request.user)))

@@ -1,10 +1,10 @@
 from rest_framework import permissions
 
-from reports import roles
+from audit.selectors import is_auditor
 
 
 class IsAuditor(permissions.BasePermission):
-    message = "Only auditors may read the audit trail."
+    message = "Only auditors use the auditors' API."
 
     def has_permission(self, request, view) -> bool:
-        return roles.has_role(request.user, roles.AUDITOR)
+        return is_auditor(request.user)

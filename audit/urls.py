@@ -13,6 +13,7 @@ router.register("events", api.AuditEventViewSet, basename="audit-event")
 router.register("exports", api.ExportJobViewSet, basename="audit-export")
 
 urlpatterns = [
+    path("api/v1/audit/uniformity/", api.UniformityView.as_view(), name="uniformity"),
     path("api/v1/audit/", include(router.urls)),
     path("api/v1/transparency/", api.TransparencyView.as_view(), name="transparency-api"),
     path("transparency/", views.transparency_page, name="transparency"),

@@ -13,7 +13,9 @@ router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
 router.register("content", ContentViewSet, basename="content")
 router.register("audit/checkpoints", CheckpointViewSet, basename="checkpoint")
 
+
 urlpatterns = [
+    path("healthz", portal_views.healthz, name="healthz"),
     path("", portal_views.landing, name="landing"),
     path("admin/", admin.site.urls),
     # Any integer reaches the view, so that a negative index is answered in the API's error format.

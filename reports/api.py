@@ -42,10 +42,17 @@ ERROR_RESPONSES = {
 
 
 class IsReporter(permissions.BasePermission):
-    message = "Only reporter accounts use the reporters' API."
+    """A verified reporter account: a pending or rejected one sees and does nothing here, as in the portal."""
+
+    message = "Only verified reporter accounts use the reporters' API."
 
     def has_permission(self, request, view) -> bool:
-        return selectors.reporter_account_for(request.user) is not None
+        account = selectors.reporter_account_for(request.user)
+        if account is not None and not account.can_file:
+            self.message = (f"This reporter account is {account.get_verification_display().lower()}: "
+                            "the API opens once platform staff have verified it.")
+            return False
+        return account is not None
 
 
 class RequestFilter(django_filters.FilterSet):

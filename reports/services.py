@@ -358,6 +358,7 @@ def requests_file_bulk(*, reporter: ReporterAccount,
 def request_draft_save(*, reporter: ReporterAccount, data: RequestInput,
                        draft: TakedownRequest | None = None) -> TakedownRequest:
     """Create or update a draft. Drafts may be incomplete; they are checked in full on submit."""
+    _require_can_file(reporter)
     with transaction.atomic():
         resolved = _validate(data, exercise=reporter.exercise, draft=True)
         if draft is None:
@@ -385,6 +386,7 @@ def request_draft_save(*, reporter: ReporterAccount, data: RequestInput,
 
 def draft_add_content(*, reporter: ReporterAccount, content: ContentItem) -> TakedownRequest:
     """The platform's "Report" button: add a post to the reporter's open draft (creating one)."""
+    _require_can_file(reporter)
     with transaction.atomic():
         draft = (TakedownRequest.objects.select_for_update()
                  .filter(agency=reporter.agency, submitted_by=reporter.user, status=Status.DRAFT)
@@ -458,6 +460,7 @@ def request_respond(*, reporter: ReporterAccount, request: TakedownRequest, mess
 
     ``changes`` may hold any of RESPONSE_FIELDS with the same meaning as at filing.
     """
+    _require_can_file(reporter)
     body = _message_body(message)
     changes = changes or {}
     unknown = sorted(set(changes) - set(RESPONSE_FIELDS))
@@ -495,6 +498,7 @@ def request_respond(*, reporter: ReporterAccount, request: TakedownRequest, mess
 
 def request_withdraw(*, reporter: ReporterAccount, request: TakedownRequest, reason: str = "") -> TakedownRequest:
     """Withdraw a request before it is decided."""
+    _require_can_file(reporter)
     with transaction.atomic():
         request = _own_request_locked(reporter, request)
         previous = request.status
@@ -513,6 +517,7 @@ def request_reconsider(*, reporter: ReporterAccount, request: TakedownRequest, m
     """Ask once for a decided request to be reviewed again, with reasons; it returns to its queue."""
     from review.routing import sla_due
 
+    _require_can_file(reporter)
     body = _message_body(message)
     with transaction.atomic():
         request = _own_request_locked(reporter, request)
@@ -561,6 +566,7 @@ def evidence_attach(*, reporter: ReporterAccount, request: TakedownRequest, uplo
 
     from reports.models import Evidence, EvidenceKind
 
+    _require_can_file(reporter)
     if kind not in EvidenceKind.values:
         raise InvalidInput({"kind": ["Use supporting or court_order."]})
     size = upload.size or 0

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from reports import selectors
@@ -7,3 +8,8 @@ from reports import selectors
 
 def landing(request):
     return render(request, "portal/landing.html", {"account": selectors.reporter_account_for(request.user)})
+
+
+def healthz(request):
+    """Liveness for load balancers and compose: answers without touching the database."""
+    return HttpResponse("ok\n", content_type="text/plain")

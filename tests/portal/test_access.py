@@ -111,8 +111,12 @@ def _reject(account: ReporterAccount, reason: str) -> None:
 
 @pytest.mark.parametrize("state", ["pending", "rejected"])
 def test_an_unverified_account_cannot_file_and_is_told_why(client, pending_reporter, harmless_content_code, state):
-    # given: a draft (drafts need no verification), and an account that is pending or rejected
+    # given: a draft saved while the account was verified, and an account now pending or rejected
+    pending_reporter.verification = ReporterAccount.Verification.VERIFIED
+    pending_reporter.save()
     draft = request_draft_save(reporter=pending_reporter, data=RequestInput(category="hate_speech"))
+    pending_reporter.verification = ReporterAccount.Verification.PENDING
+    pending_reporter.save()
     if state == "rejected":
         _reject(pending_reporter, "The police department did not confirm your post.")
     client.force_login(pending_reporter.user)

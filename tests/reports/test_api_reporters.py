@@ -109,7 +109,7 @@ def test_people_without_a_reporter_account_get_403(policy_reviewer, auditor):
     for user in (policy_reviewer, auditor):
         response = api_for(user).get("/api/v1/requests/")
         assert response.status_code == 403
-        assert response.json()["detail"] == "Only reporter accounts use the reporters' API."
+        assert response.json()["detail"] == "Only verified reporter accounts use the reporters' API."
 
 
 def test_anonymous_callers_get_401():
@@ -120,8 +120,20 @@ def test_a_pending_reporter_cannot_file(pending_reporter):
     response = api_for(pending_reporter.user).post("/api/v1/requests/", PAYLOAD, format="json")
 
     assert response.status_code == 403
-    assert response.json()["code"] == "not_allowed"
+    assert response.json()["detail"] == ("This reporter account is pending verification: the API opens once "
+                                         "platform staff have verified it.")
     assert TakedownRequest.objects.count() == 0
+
+
+def test_a_rejected_reporter_can_no_longer_read_or_act_on_the_agencys_requests(kz_api, kz_reporter):
+    reference = file(kz_api)["reference"]
+    kz_reporter.verification, kz_reporter.verification_note = "rejected", "Left the ministry."
+    kz_reporter.save()
+
+    assert kz_api.get("/api/v1/requests/").status_code == 403
+    assert kz_api.get(f"/api/v1/requests/{reference}/").status_code == 403
+    assert kz_api.post(f"/api/v1/requests/{reference}/withdraw/", {}, format="json").status_code == 403
+    assert TakedownRequest.objects.get(reference=reference).status == Status.SUBMITTED
 
 
 def test_answering_a_request_for_information_corrects_it_and_screens_it_again(kz_api):

@@ -146,3 +146,24 @@ def test_the_uniformity_report_names_a_jurisdiction_that_went_through_another_wo
     assert report["differences"] == [
         {"jurisdiction": "DE", "workflow_versions_not_shared": ["1"], "check_sequences_not_shared": []},
         {"jurisdiction": "KZ", "workflow_versions_not_shared": ["0-fast"], "check_sequences_not_shared": []}]
+
+
+@pytest.mark.django_db
+def test_auditors_read_the_uniformity_report_from_the_api(kz_reporter, auditor, outsider):
+    from rest_framework.test import APIClient
+
+    from review.services import request_screen
+
+    filed, _ = request_file(reporter=kz_reporter, data=RequestInput(
+        items=[ItemInput(content_id="kz-0007")], category="hate_speech", legal_basis=["KZ-CC-174"],
+        requested_action="restrict_in_jurisdiction", justification="A justification long enough to count."))
+    request_screen(request_id=filed.pk)
+    api = APIClient()
+
+    api.force_authenticate(outsider)
+    assert api.get("/api/v1/audit/uniformity/").status_code == 403
+    api.force_authenticate(auditor)
+    body = api.get("/api/v1/audit/uniformity/").json()
+
+    assert body["identical"] is True
+    assert body["jurisdictions"]["KZ"]["screenings"] == 1
