@@ -7,6 +7,7 @@ a person's name or e-mail (actors appear as ``user:<id>``).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.utils import timezone
@@ -226,3 +227,46 @@ def agency_state_changed_event(*, agency, actor, exercise, previous_state: str) 
     return _record(event_type=event_type, actor=actor, exercise=exercise,
                    payload={"agency": agency.code, "jurisdiction": agency.jurisdiction_id, "name": agency.name,
                             "authority_type": agency.authority_type, "from": previous_state})
+
+
+# --- Exercises ------------------------------------------------------------------------------
+
+def exercise_created_event(*, exercise, actor, loaded: dict) -> AuditEvent:
+    return _record(event_type="exercise_created", actor=actor, exercise=exercise,
+                   payload={"name": exercise.name, "scenario": exercise.scenario, "loaded": loaded})
+
+
+def exercise_joined_event(*, membership) -> AuditEvent:
+    return _record(event_type="exercise_joined", actor=membership.user, role="student",
+                   exercise=membership.exercise, payload={"member": f"user:{membership.user_id}"})
+
+
+def exercise_role_assigned_event(*, membership, actor) -> AuditEvent:
+    return _record(event_type="exercise_role_assigned", actor=actor, exercise=membership.exercise,
+                   payload={"member": f"user:{membership.user_id}", "role": membership.role,
+                            "agency": membership.agency.code if membership.agency else None,
+                            "platform_account": membership.platform_account.handle
+                            if membership.platform_account else None})
+
+
+def exercise_state_changed_event(*, exercise, actor, previous_state: str) -> AuditEvent:
+    return _record(event_type="exercise_opened" if exercise.state == "open" else "exercise_closed",
+                   actor=actor, exercise=exercise, payload={"from": previous_state, "to": exercise.state})
+
+
+# --- Affected users' appeals ------------------------------------------------------------------
+
+def appeal_filed_event(*, appeal) -> AuditEvent:
+    # The statement is the affected user's own words: the log keeps its hash, the appeal keeps the text.
+    return _record(event_type="appeal_filed", actor=appeal.filed_by, role=roles.AFFECTED_USER,
+                   request=appeal.request,
+                   payload={"appeal": appeal.pk, "item": appeal.item.position, "content": appeal.item.content.code,
+                            "decision_round": appeal.decision.round, "decision_action": appeal.decision.action,
+                            "statement_sha256": hashlib.sha256(appeal.statement.encode("utf-8")).hexdigest()})
+
+
+def appeal_decided_event(*, appeal) -> AuditEvent:
+    return _record(event_type="appeal_decided", actor=appeal.decided_by, request=appeal.request,
+                   payload={"appeal": appeal.pk, "item": appeal.item.position, "outcome": appeal.status,
+                            "rationale": appeal.rationale, "content_restored": appeal.content_restored,
+                            "original_reviewer": f"user:{appeal.decision.reviewer_id}"})

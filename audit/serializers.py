@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from audit.filters import AuditRequestFilter
 from audit.models import ExportFormat, ExportJob
-from audit.transparency import OUTCOMES, REQUESTED_ACTIONS
+from audit.transparency import APPEAL_FIGURES, OUTCOMES, REQUESTED_ACTIONS
 from reports.models import AuthorityType, Category, Outcome, Queue, Status, SubmissionMethod, Urgency
 
 # --- Requests --------------------------------------------------------------------------------
@@ -275,6 +275,12 @@ OutcomeCountsSerializer = _counts(
     "restricted in the requester's jurisdiction, no action, or pending.")
 
 
+AppealCountsSerializer = _counts(
+    "AppealCounts", APPEAL_FIGURES,
+    "Affected users' appeals against decisions on these requests: filed, still pending, upheld (the decision "
+    "stands), reversed, and reversals that restored the content.")
+
+
 class TransparencyFiguresSerializer(serializers.Serializer):
     requests = serializers.IntegerField(min_value=0)
     items = serializers.IntegerField(min_value=0)
@@ -287,6 +293,7 @@ class TransparencyFiguresSerializer(serializers.Serializer):
     decided = serializers.IntegerField(min_value=0)
     median_days_to_decision = serializers.FloatField(allow_null=True, min_value=0,
                                                      help_text="From submission to decision; null if none decided.")
+    appeals = AppealCountsSerializer()
 
 
 class TransparencyJurisdictionSerializer(TransparencyFiguresSerializer):
@@ -295,24 +302,25 @@ class TransparencyJurisdictionSerializer(TransparencyFiguresSerializer):
 
 
 def _example_figures(requests: int, items: int, categories: dict, actions: tuple, outcomes: tuple, court: int,
-                     decided: int, median: float) -> dict:
+                     decided: int, median: float, appeals: tuple = (0, 0, 0, 0, 0)) -> dict:
     return {
         "requests": requests, "items": items,
         "by_category": {code: categories.get(code, 0) for code in Category.values},
         "by_requested_action": dict(zip(REQUESTED_ACTIONS, actions, strict=True)),
         "outcomes": dict(zip(OUTCOMES, outcomes, strict=True)), "with_court_order": court,
         "court_order_share": round(court / requests, 4), "decided": decided, "median_days_to_decision": median,
+        "appeals": dict(zip(APPEAL_FIGURES, appeals, strict=True)),
     }
 
 
 TRANSPARENCY_EXAMPLE = {
     "period": "2021-H2", "label": "July–December 2021", "start": "2021-07-01", "end": "2021-12-31",
     "totals": _example_figures(7, 11, {"hate_speech": 3, "government_criticism": 2, "false_information": 1,
-                                       "defamation": 1}, (1, 5, 1), (1, 4, 3, 3), 3, 5, 3.0),
+                                       "defamation": 1}, (1, 5, 1), (1, 4, 3, 3), 3, 5, 3.0, (2, 0, 1, 1, 1)),
     "jurisdictions": [
         {"code": "KZ", "name": "Kazakhstan",
          **_example_figures(5, 9, {"hate_speech": 2, "government_criticism": 2, "false_information": 1},
-                            (1, 3, 1), (1, 3, 2, 3), 2, 3, 4.0)},
+                            (1, 3, 1), (1, 3, 2, 3), 2, 3, 4.0, (2, 0, 1, 1, 1))},
         {"code": "DE", "name": "Germany",
          **_example_figures(2, 2, {"hate_speech": 1, "defamation": 1}, (0, 2, 0), (0, 1, 1, 0), 1, 2, 2.25)},
     ],

@@ -9,9 +9,11 @@ Figures for the requests *submitted* in a half-year (``2021-H2`` is 1 July to 31
   removed for a policy violation, restricted locally, no action, or still pending
   (undecided, or being reconsidered);
 - ``with_court_order`` and ``court_order_share`` (requests citing a court order);
-- ``decided`` and ``median_days_to_decision`` (submission to decision, decided requests only).
+- ``decided`` and ``median_days_to_decision`` (submission to decision, decided requests only);
+- ``appeals``: affected users' appeals on those requests, filed, pending, upheld, reversed,
+  and how many reversals restored the content.
 
-Every figure comes from aggregate SQL (GROUP BY) over the whole period: six queries whatever
+Every figure comes from aggregate SQL (GROUP BY) over the whole period: seven queries whatever
 the number of requests, never a loop over rows. The public page and API read them through
 ``transparency_report_cached``: the figures are kept until the record changes (every change
 to a request writes an audit event in its transaction, so the newest event id says when).
@@ -33,12 +35,21 @@ from django.db.models.functions import ExtractMonth, ExtractYear
 
 from audit.models import AuditEvent
 from reports.errors import InvalidInput
-from reports.models import Category, Exercise, Jurisdiction, RequestedAction, RequestItem, TakedownRequest
+from reports.models import (
+    Appeal,
+    Category,
+    Exercise,
+    Jurisdiction,
+    RequestedAction,
+    RequestItem,
+    TakedownRequest,
+)
 from review.models import Decision
 
 PERIOD_PATTERN = re.compile(r"^(\d{4})-H([12])$")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 OUTCOMES = ("removed_policy_violation", "restricted_locally", "no_action", "pending")
+APPEAL_FIGURES = ("filed", "pending", "upheld", "reversed", "content_restored")
 DECISION_OUTCOME = {
     Decision.Action.REMOVE_GLOBALLY: "removed_policy_violation",
     Decision.Action.RESTRICT_IN_JURISDICTION: "restricted_locally",
@@ -175,6 +186,7 @@ def _empty_figures() -> dict:
         "court_order_share": None,
         "decided": 0,
         "median_days_to_decision": None,
+        "appeals": dict.fromkeys(APPEAL_FIGURES, 0),
     }
 
 
@@ -187,7 +199,7 @@ def _finish(figures: dict) -> dict:
 
 
 def transparency_report(*, exercise: Exercise, period: Period, jurisdiction: str | None = None) -> dict:
-    """The period's figures, in total and per jurisdiction (most requests first), from six aggregate queries.
+    """The period's figures, in total and per jurisdiction (most requests first), from seven aggregate queries.
 
     On PostgreSQL each query reads covering indexes (audit/migrations/0003_exportjob.py)
     rather than the tables. A period without requests costs one query.
@@ -232,6 +244,14 @@ def transparency_report(*, exercise: Exercise, period: Period, jurisdiction: str
         for group in decided.values("agency__jurisdiction_id").annotate(median=Median(duration)).order_by():
             per[group["agency__jurisdiction_id"]]["median_days_to_decision"] = _days(group["median"])
         totals["median_days_to_decision"] = _days(decided.aggregate(median=Median(duration))["median"])
+
+        appeals = Appeal.objects.filter(**in_period)
+        for group in (appeals.values("request__agency__jurisdiction_id", "status")
+                      .annotate(n=Count("*"), restored=Count("id", filter=Q(content_restored=True))).order_by()):
+            for figures in (per[group["request__agency__jurisdiction_id"]]["appeals"], totals["appeals"]):
+                figures["filed"] += group["n"]
+                figures[group["status"]] += group["n"]
+                figures["content_restored"] += group["restored"]
 
     names = dict(Jurisdiction.objects.filter(code__in=list(per)).values_list("code", "name"))
     rows = [{"code": code, "name": names.get(code, code), **_finish(figures)} for code, figures in per.items()]
@@ -308,6 +328,7 @@ def jurisdiction_trend_cached(*, exercise: Exercise, jurisdiction: str) -> list[
 CSV_COLUMNS = (
     "period", "jurisdiction", "jurisdiction_name", "requests", "items", "with_court_order", "court_order_share",
     "decided", "median_days_to_decision", *(f"outcome_{key}" for key in OUTCOMES),
+    *(f"appeals_{key}" for key in APPEAL_FIGURES),
     *(f"requested_action_{key}" for key in REQUESTED_ACTIONS), *(f"category_{key}" for key in Category.values),
 )
 
@@ -318,6 +339,7 @@ def _csv_values(period: str, code: str, name: str, figures: dict) -> list:
         "" if figures["court_order_share"] is None else figures["court_order_share"], figures["decided"],
         "" if figures["median_days_to_decision"] is None else figures["median_days_to_decision"],
         *(figures["outcomes"][key] for key in OUTCOMES),
+        *(figures["appeals"][key] for key in APPEAL_FIGURES),
         *(figures["by_requested_action"][key] for key in REQUESTED_ACTIONS),
         *(figures["by_category"][key] for key in Category.values),
     ]

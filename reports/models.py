@@ -130,16 +130,30 @@ class Exercise(models.Model):
     brief = models.TextField(blank=True)
     is_default = models.BooleanField(default=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    # Students join with this code; the default exercise has none (nobody joins it).
+    join_code = models.CharField(max_length=12, unique=True, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_exercise"),
             models.CheckConstraint(condition=_in("state", ExerciseState), name="exercise_state_valid"),
+            models.CheckConstraint(condition=Q(join_code__isnull=True) | Q(join_code__regex=r"^[A-Z0-9]{8}$"),
+                                   name="exercise_join_code_format"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == ExerciseState.OPEN
 
 
 class Jurisdiction(models.Model):
@@ -559,3 +573,107 @@ class BulkSubmission(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["agency", "idempotency_key"], name="bulk_idempotency_key_unique"),
         ]
+
+
+class ExerciseRole(models.TextChoices):
+    """What a student plays in an exercise; the instructor assigns it after the student joins."""
+
+    UNASSIGNED = "unassigned", "Not yet assigned"
+    REPORTER = "reporter", "Government reporter"
+    POLICY_REVIEWER = "policy_reviewer", "Reviewer: platform policy"
+    LEGAL_REVIEWER = "legal_reviewer", "Reviewer: local law"
+    HUMAN_RIGHTS_REVIEWER = "human_rights_reviewer", "Reviewer: human rights"
+    SENIOR_REVIEWER = "senior_reviewer", "Reviewer: senior"
+    AFFECTED_USER = "affected_user", "Affected user (a platform account)"
+    AUDITOR = "auditor", "Auditor"
+
+
+class ExerciseMembership(models.Model):
+    """A student in an exercise, and the role the instructor gave them.
+
+    One exercise per person at a time: the exercise a member belongs to is the only one
+    whose data they see (reports.selectors.exercise_for_user).
+    """
+
+    Role = ExerciseRole
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="memberships")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exercise_membership")
+    role = models.CharField(max_length=30, choices=Role.choices, default=Role.UNASSIGNED)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    platform_account = models.ForeignKey(
+        PlatformAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=_in("role", ExerciseRole), name="membership_role_valid"),
+            models.CheckConstraint(condition=Q(role="reporter", agency__isnull=False)
+                                   | (~Q(role="reporter") & Q(agency__isnull=True)),
+                                   name="membership_reporter_has_agency"),
+            models.CheckConstraint(condition=Q(role="affected_user", platform_account__isnull=False)
+                                   | (~Q(role="affected_user") & Q(platform_account__isnull=True)),
+                                   name="membership_affected_user_has_account"),
+            # One student speaks for one simulated account.
+            models.UniqueConstraint(fields=["platform_account"], condition=Q(platform_account__isnull=False),
+                                    name="membership_platform_account_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} in {self.exercise.slug} ({self.role})"
+
+
+class AppealStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a reviewer"
+    UPHELD = "upheld", "Upheld (the decision stands)"
+    REVERSED = "reversed", "Reversed (the content is restored)"
+
+
+class Appeal(models.Model):
+    """An affected user's appeal against a decision that removed or restricted their post.
+
+    One appeal per reported item (``appeal_item_once``), decided by a reviewer other than
+    the one who made the decision appealed (enforced in reports.appeals.appeal_decide).
+    """
+
+    Status = AppealStatus
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="appeals")
+    request = models.ForeignKey(TakedownRequest, on_delete=models.PROTECT, related_name="appeals")
+    item = models.ForeignKey(RequestItem, on_delete=models.PROTECT, related_name="appeals")
+    decision = models.ForeignKey("review.Decision", on_delete=models.PROTECT, related_name="appeals")
+    author = models.ForeignKey(PlatformAccount, on_delete=models.PROTECT, related_name="appeals")
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField(max_length=5000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    filed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rationale = models.TextField(max_length=5000, blank=True)
+    content_restored = models.BooleanField(default=False, help_text="The reversal made the post visible again.")
+
+    class Meta:
+        ordering = ["filed_at", "id"]
+        permissions = [("decide_appeal", "Can decide affected users' appeals")]
+        constraints = [
+            models.UniqueConstraint(fields=["item"], name="appeal_item_once"),
+            models.CheckConstraint(condition=_in("status", AppealStatus), name="appeal_status_valid"),
+            models.CheckConstraint(condition=Q(statement__length__gt=0), name="appeal_statement_present"),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_by__isnull=False) & Q(decided_at__isnull=False)
+                   & ~Q(rationale="")),
+                name="appeal_decided_has_reviewer_and_rationale",
+            ),
+            models.CheckConstraint(condition=Q(content_restored=False) | Q(status="reversed"),
+                                   name="appeal_restored_only_when_reversed"),
+        ]
+        indexes = [models.Index(fields=["exercise", "status", "filed_at"], name="appeal_queue_order")]
+
+    def __str__(self) -> str:
+        return f"Appeal on {self.request.reference} item {self.item.position}"

@@ -35,9 +35,10 @@ READ_REQUEST_DATA = [
     ("reports", "view_jurisdiction"), ("reports", "view_agency"), ("reports", "view_contentitem"),
     ("reports", "view_platformaccount"), ("reports", "view_contentrestriction"),
     ("review", "view_checkresult"), ("review", "view_screeningrun"), ("review", "view_decision"),
-    ("review", "view_ruleset"), ("audit", "view_auditevent"),
+    ("review", "view_ruleset"), ("audit", "view_auditevent"), ("reports", "view_appeal"),
 ]
-REVIEWING = READ_REQUEST_DATA + [("reports", "review_takedownrequest"), ("review", "add_decision")]
+REVIEWING = READ_REQUEST_DATA + [("reports", "review_takedownrequest"), ("review", "add_decision"),
+                                 ("reports", "decide_appeal")]
 ROLE_PERMISSIONS = {
     POLICY_REVIEWER: REVIEWING,
     LEGAL_REVIEWER: REVIEWING,
@@ -45,13 +46,15 @@ ROLE_PERMISSIONS = {
     SENIOR_REVIEWER: REVIEWING,
     AUDITOR: READ_REQUEST_DATA + [("reports", "view_exercise")],
     INSTRUCTOR: READ_REQUEST_DATA + [("reports", "view_exercise"), ("reports", "add_exercise"),
-                                     ("reports", "change_exercise"), ("reports", "view_reporteraccount")],
+                                     ("reports", "change_exercise"), ("reports", "view_reporteraccount"),
+                                     ("reports", "view_exercisemembership"), ("reports", "change_exercisemembership")],
     PLATFORM_STAFF: [("reports", "view_reporteraccount"), ("reports", "change_reporteraccount"),
                      ("reports", "verify_reporteraccount"), ("reports", "view_agency"), ("reports", "change_agency"),
                      ("reports", "view_jurisdiction"), ("audit", "view_auditevent")],
 }
 
 REPORTER = "reporter"
+AFFECTED_USER = "affected_user"
 SYSTEM = "system"
 ADMINISTRATOR = "administrator"
 

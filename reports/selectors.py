@@ -7,6 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from reports.models import (
     ContentItem,
     Exercise,
+    ExerciseMembership,
     LegalProvision,
     ReporterAccount,
     RequestItem,
@@ -26,11 +27,26 @@ def exercise_default() -> Exercise:
 
 
 def exercise_for_user(user) -> Exercise:
-    """The exercise whose data this person works on."""
+    """The exercise whose data this person works on: a reporter's, a student's, or the default one.
+
+    Every page, admin list and API view that reads exercise data asks this, so a student
+    of one exercise never sees another's.
+    """
     account = reporter_account_for(user)
     if account is not None:
         return account.exercise
+    membership = membership_for(user)
+    if membership is not None:
+        return membership.exercise
     return exercise_default()
+
+
+def membership_for(user) -> ExerciseMembership | None:
+    """The student's place in an exercise (role, agency, platform account), if they joined one."""
+    if user is None or not user.is_authenticated:
+        return None
+    return (ExerciseMembership.objects.select_related("exercise", "agency__jurisdiction", "platform_account")
+            .filter(user=user).first())
 
 
 def reporter_account_for(user) -> ReporterAccount | None:

@@ -22,6 +22,7 @@ from audit import events
 from audit.canonical import canonical_bytes
 from reports import transitions
 from reports.errors import InvalidInput, NotAllowed
+from reports.exercises import require_exercise_open
 from reports.models import (
     Category,
     CitedProvision,
@@ -272,6 +273,7 @@ def _require_can_file(reporter: ReporterAccount) -> None:
     if reporter.verification != ReporterAccount.Verification.VERIFIED:
         raise NotAllowed("Only verified reporter accounts can file requests; this account is "
                          f"{reporter.get_verification_display().lower()}.")
+    require_exercise_open(reporter.exercise)
 
 
 def _existing_by_external_id(reporter: ReporterAccount, external_id: str | None) -> TakedownRequest | None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit import events
 from reports import roles, transitions
 from reports.errors import IllegalTransition, InvalidInput, NotAllowed
+from reports.exercises import require_exercise_open
 from reports.models import (
     ContentItem,
     ContentRestriction,
@@ -118,7 +119,13 @@ def _require_tier(reviewer, request: TakedownRequest) -> None:
 
 def request_claim(*, reviewer, request: TakedownRequest) -> TakedownRequest:
     """Take a queued request for review. Of two reviewers claiming at once, exactly one succeeds."""
+    from reports.selectors import exercise_for_user
+
     _require_tier(reviewer, request)
+    exercise = exercise_for_user(reviewer)
+    if request.exercise_id != exercise.pk:
+        raise NotAllowed(f"{request.reference} belongs to another exercise.")
+    require_exercise_open(exercise)
     with transaction.atomic():
         # The tier was checked against the queue as the caller saw it: claim only if it is still that queue.
         transitions.apply(request, "claim", extra_filter={"claimed_by__isnull": True, "queue": request.queue},
@@ -134,6 +141,7 @@ def request_claim_next(*, reviewer, queue: str) -> TakedownRequest | None:
     from reports.selectors import exercise_for_user
 
     exercise = exercise_for_user(reviewer)
+    require_exercise_open(exercise)
     for _attempt in range(5):
         with transaction.atomic():
             candidate = (TakedownRequest.objects.select_for_update(skip_locked=True)
@@ -309,6 +317,7 @@ def item_decide(*, reviewer, item: RequestItem, action: str, reason_code: str, r
 
     with transaction.atomic():
         request = _locked_claimed_by(reviewer, item.request)
+        require_exercise_open(request.exercise)
         item = RequestItem.objects.select_related("content").get(pk=item.pk, request=request)
         if Decision.objects.filter(item=item, round=request.review_round).exists():
             raise IllegalTransition(f"Item {item.position} of {request.reference} is already decided in this round.")
