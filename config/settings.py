@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "review",
     "audit",
     "portal",
+    "classroom",
 ]
 
 MIDDLEWARE = [

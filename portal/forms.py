@@ -263,6 +263,14 @@ class ReconsiderForm(PortalForm):
                               help_text="You can ask once. A reviewer looks at the request again.")
 
 
+class AppealForm(PortalForm):
+    # Not required here: the service says what is missing, in the words the record uses.
+    statement = forms.CharField(label="Why the decision is wrong", required=False, max_length=5000,
+                                widget=forms.Textarea(attrs={"rows": 6}),
+                                help_text="You can appeal once. A reviewer who did not make the decision reads "
+                                          "your statement and decides whether your post is restored.")
+
+
 class EvidenceForm(PortalForm):
     evidence = forms.FileField(label="Evidence file", allow_empty_file=True, required=False,
                                widget=forms.FileInput(attrs={"accept": EVIDENCE_ACCEPT}),

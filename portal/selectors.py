@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -9,10 +10,12 @@ from django.db.models.functions import Coalesce
 
 from reports import selectors
 from reports.models import (
+    Appeal,
     ContentItem,
     ContentRestriction,
     Evidence,
     Exercise,
+    PlatformAccount,
     ReporterAccount,
     RequestItem,
     Status,
@@ -126,3 +129,78 @@ def evidence_for_viewer(*, user, reference: str, evidence_id: int) -> Evidence |
     else:
         allowed = user.is_active and user.is_staff and user.has_perm("reports.view_evidence")
     return evidence if allowed else None
+
+
+# --- Affected users' notices -------------------------------------------------------------------
+
+@dataclass
+class Notice:
+    """What the Santa Clara Principles ask an affected user be told about an action on their post."""
+
+    item: RequestItem
+    request: TakedownRequest
+    content: ContentItem
+    decision: object            # review.models.Decision
+    where: str                  # "worldwide" or the country's name
+    rules: list[str]            # the community standards broken (global removal)
+    provisions: list[str]       # the laws cited (local restriction)
+    still_in_force: bool
+    appeal: Appeal | None
+
+    @property
+    def removed_globally(self) -> bool:
+        return self.decision.action == "remove_globally"
+
+
+def notices_for_author(*, account: PlatformAccount) -> list[Notice]:
+    """Every removal or restriction of the account's posts, newest first, with its appeal (a fixed few queries).
+
+    A notice exists once a request is decided and its latest decision on the item removed or
+    restricted the post; a decision of no action needs no notice.
+    """
+    from review.models import CheckResult, Decision
+
+    items = (RequestItem.objects
+             .filter(content__author=account, request__exercise_id=account.exercise_id,
+                     request__status__in=(Status.DECIDED, Status.CLOSED))
+             .select_related("request__agency__jurisdiction", "content")
+             .prefetch_related(Prefetch("decisions", queryset=Decision.objects.order_by("round")),
+                               "appeals", "request__citations__provision",
+                               Prefetch("request__check_results",
+                                        queryset=CheckResult.objects.filter(name=CheckResult.Name.PLATFORM_POLICY)),
+                               Prefetch("content__restrictions",
+                                        queryset=ContentRestriction.objects.filter(lifted_at__isnull=True)))
+             .order_by("-request__decided_at", "-id"))
+    notices = []
+    for item in items:
+        decisions = list(item.decisions.all())
+        decision = decisions[-1] if decisions else None
+        if decision is None or decision.action == Decision.Action.NO_ACTION:
+            continue
+        request, content = item.request, item.content
+        country = request.agency.jurisdiction
+        if decision.action == Decision.Action.REMOVE_GLOBALLY:
+            policy = _policy_for_round(request.check_results.all(), request.screening_round)
+            found = next((entry for entry in (policy.findings.get("items", []) if policy else [])
+                          if entry["position"] == item.position), {"rules": []})
+            rules = [f"{rule['rule']} {rule['title']}" for rule in found.get("rules", [])]
+            notices.append(Notice(item=item, request=request, content=content, decision=decision, where="worldwide",
+                                  rules=rules, provisions=[],
+                                  still_in_force=content.removed_globally_at is not None
+                                  and content.removed_by_request_id == request.pk,
+                                  appeal=next(iter(item.appeals.all()), None)))
+        else:
+            provisions = [f"{c.provision.citation} — {c.provision.title}" for c in request.citations.all()]
+            in_force = any(r.request_id == request.pk for r in content.restrictions.all())
+            notices.append(Notice(item=item, request=request, content=content, decision=decision, where=country.name,
+                                  rules=[], provisions=provisions, still_in_force=in_force,
+                                  appeal=next(iter(item.appeals.all()), None)))
+    return notices
+
+
+def _policy_for_round(results, round_: int):
+    return next((result for result in results if result.round == round_), None)
+
+
+def notice_for_author(*, account: PlatformAccount, item_id: int) -> Notice | None:
+    return next((notice for notice in notices_for_author(account=account) if notice.item.pk == item_id), None)

@@ -22,6 +22,7 @@ urlpatterns = [
     path(REQUEST + "evidence/<int:evidence_id>/", views.evidence_download, name="evidence-download"),
     path("platform/", views.platform_feed, name="platform"),
     path("platform/report/", views.platform_report, name="platform-report"),
+    path("platform/notices/<int:item_id>/", views.platform_notice, name="platform-notice"),
     path("accounts/register/", views.register, name="register"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

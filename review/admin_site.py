@@ -28,4 +28,9 @@ class ReviewAdminSite(admin.AdminSite):
             context["review_queues"] = queue_overview(exercise=exercise, user=request.user)
             context["review_claims"] = list(claims_of(exercise=exercise, user=request.user)[:20])
             context["review_can_claim"] = request.user.has_perm("reports.review_takedownrequest")
+        if request.user.has_perm("reports.view_appeal"):
+            from reports.models import Appeal
+
+            context["appeals_waiting"] = Appeal.objects.filter(exercise=exercise_for_user(request.user),
+                                                               status=Appeal.Status.PENDING).count()
         return super().index(request, extra_context=context)

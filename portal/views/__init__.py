@@ -3,7 +3,7 @@
 from portal.views.accounts import register
 from portal.views.dashboard import dashboard
 from portal.views.drafts import draft_edit, draft_new, draft_review, draft_submit
-from portal.views.platform import platform_feed, platform_report
+from portal.views.platform import platform_feed, platform_notice, platform_report
 from portal.views.public import healthz, landing
 from portal.views.requests import (
     evidence_add,
@@ -17,6 +17,6 @@ from portal.views.requests import (
 
 __all__ = [
     "dashboard", "draft_edit", "draft_new", "draft_review", "draft_submit", "evidence_add", "evidence_download",
-    "healthz", "landing", "platform_feed", "platform_report", "register", "request_detail", "request_reconsider",
-    "request_respond", "request_status", "request_withdraw",
+    "healthz", "landing", "platform_feed", "platform_notice", "platform_report", "register", "request_detail",
+    "request_reconsider", "request_respond", "request_status", "request_withdraw",
 ]

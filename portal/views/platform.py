@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -10,10 +11,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from portal import selectors as portal_selectors
-from portal.forms import FeedFilterForm
+from portal.forms import AppealForm, FeedFilterForm, add_domain_errors
 from portal.views.common import reporter_view, safe_next
 from reports import selectors
-from reports.models import ContentItem, Jurisdiction
+from reports.appeals import appeal_file
+from reports.errors import DomainError
+from reports.models import ContentItem, ExerciseRole, Jurisdiction, PlatformAccount
 from reports.services import draft_add_content
 
 PAGE_SIZE = 20
@@ -22,8 +25,12 @@ PAGE_SIZE = 20
 def platform_feed(request):
     account = selectors.reporter_account_for(request.user)
     exercise = selectors.exercise_for_user(request.user)
-    # A reporter sees the platform from their agency's country, where its restrictions apply.
+    # A reporter sees the platform from their agency's country, where its restrictions apply;
+    # an affected user from their own account's country.
     viewer_country = account.agency.jurisdiction_id if account else None
+    own_account = _own_platform_account(request.user) if account is None else None
+    if own_account is not None:
+        viewer_country = own_account.country
     countries, languages = portal_selectors.feed_choices(exercise=exercise)
     filters = FeedFilterForm(request.GET or None, countries=countries, languages=languages)
     chosen = filters.cleaned_data if filters.is_valid() else {}
@@ -38,7 +45,40 @@ def platform_feed(request):
         "draft_items": draft.items.count() if draft else 0,
         "in_draft": portal_selectors.draft_content_codes(draft),
         "viewer_country": Jurisdiction.objects.filter(code=viewer_country).first() if viewer_country else None,
+        "own_account": own_account,
+        "notices": portal_selectors.notices_for_author(account=own_account) if own_account else [],
     })
+
+
+def _own_platform_account(user) -> PlatformAccount | None:
+    """The simulated account this student speaks for, if their role in the exercise is an affected user."""
+    membership = selectors.membership_for(user)
+    if membership is None or membership.role != ExerciseRole.AFFECTED_USER:
+        return None
+    return membership.platform_account
+
+
+@login_required
+def platform_notice(request, item_id: int):
+    """One notice to the author of a removed or restricted post, and the form to appeal it (once)."""
+    own_account = _own_platform_account(request.user)
+    if own_account is None:
+        return render(request, "portal/forbidden.html", {"reason": "not_affected_user"}, status=403)
+    notice = portal_selectors.notice_for_author(account=own_account, item_id=item_id)
+    if notice is None:
+        raise Http404("No notice about your posts has this number.")
+    form = AppealForm(request.POST or None)
+    if request.method == "POST" and notice.appeal is None and form.is_valid():
+        try:
+            appeal_file(user=request.user, item=notice.item, statement=form.cleaned_data["statement"])
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            messages.success(request, "Your appeal is filed. A reviewer who did not make the decision will "
+                                      "look at it, and you will find the answer here.")
+            return redirect("portal:platform-notice", item_id=item_id)
+    return render(request, "portal/notice.html", {"notice": notice, "form": form, "own_account": own_account},
+                  status=400 if form.errors else 200)
 
 
 @require_POST

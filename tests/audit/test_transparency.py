@@ -52,6 +52,10 @@ def dataset(db):
     TakedownRequest.objects.filter(pk=draft.pk).update(submitted_at=None)
 
 
+# Appeals are counted from the appeal records; tests/reports/test_appeals.py files and decides some.
+NO_APPEALS = {"filed": 0, "pending": 0, "upheld": 0, "reversed": 0, "content_restored": 0}
+
+
 def categories(**counts) -> dict[str, int]:
     return {code: counts.get(code, 0) for code in Category.values}
 
@@ -62,6 +66,7 @@ KZ = {
     "by_requested_action": {"remove_globally": 1, "restrict_in_jurisdiction": 3, "unspecified": 1},
     "outcomes": {"removed_policy_violation": 1, "restricted_locally": 3, "no_action": 2, "pending": 3},
     "with_court_order": 2, "court_order_share": 0.4, "decided": 3, "median_days_to_decision": 4.0,
+    "appeals": NO_APPEALS,
 }
 DE = {
     "code": "DE", "name": "Country DE", "requests": 2, "items": 2,
@@ -69,6 +74,7 @@ DE = {
     "by_requested_action": {"remove_globally": 0, "restrict_in_jurisdiction": 2, "unspecified": 0},
     "outcomes": {"removed_policy_violation": 0, "restricted_locally": 1, "no_action": 1, "pending": 0},
     "with_court_order": 1, "court_order_share": 0.5, "decided": 2, "median_days_to_decision": 2.25,
+    "appeals": NO_APPEALS,
 }
 TOTALS = {
     "requests": 7, "items": 11,
@@ -76,6 +82,7 @@ TOTALS = {
     "by_requested_action": {"remove_globally": 1, "restrict_in_jurisdiction": 5, "unspecified": 1},
     "outcomes": {"removed_policy_violation": 1, "restricted_locally": 4, "no_action": 3, "pending": 3},
     "with_court_order": 3, "court_order_share": 0.4286, "decided": 5, "median_days_to_decision": 3.0,
+    "appeals": NO_APPEALS,
 }
 
 
@@ -89,8 +96,8 @@ def test_the_report_gives_exact_figures_per_country_and_in_total(dataset):
 def test_the_report_reads_a_fixed_number_of_aggregate_queries(dataset, django_assert_num_queries):
     exercise = exercise_default()
 
-    # grouped requests, items, decisions, median per country, median in total, country names
-    with django_assert_num_queries(6):
+    # grouped requests, items, decisions, median per country, median in total, appeals, country names
+    with django_assert_num_queries(7):
         transparency_report(exercise=exercise, period=Period.parse("2021-H2"))
 
 

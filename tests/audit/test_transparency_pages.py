@@ -56,7 +56,7 @@ def test_the_page_shows_the_figures_in_a_table_too(client, figures):
     row = re.search(r'<tr><th scope="row"><a href="/transparency/KZ/\?period=2021-H2">Country KZ</a>.*?</tr>',
                     html, re.S).group(0)
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
-    assert cells == ["3", "4", "1", "1", "1", "1", "1 (33 %)", "2.0"]
+    assert cells == ["3", "4", "1", "1", "1", "1", "1 (33 %)", "2.0", "0 (0)"]
 
 
 def test_a_bad_period_is_explained_and_the_latest_shown(client, figures):
