@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -248,8 +249,8 @@ def membership_assign(*, instructor, membership: ExerciseMembership, role: str, 
                 work_email=user.email or f"{user.get_username()}@students.invalid",
                 verification=ReporterAccount.Verification.VERIFIED, verified_at=timezone.now(), verified_by=instructor)
 
-        groups = roles.ensure_role_groups()
-        user.groups.remove(*[groups[code] for code in ROLE_GROUP.values()])
+        groups = _role_groups()
+        user.groups.remove(*groups.values())
         if role in ROLE_GROUP:
             user.groups.add(groups[ROLE_GROUP[role]])
         staff = role in ROLE_GROUP
@@ -264,6 +265,16 @@ def membership_assign(*, instructor, membership: ExerciseMembership, role: str, 
         membership.save(update_fields=["role", "agency", "platform_account", "assigned_at"])
         events.exercise_role_assigned_event(membership=membership, actor=instructor)
     return membership
+
+
+def _role_groups() -> dict[str, Group]:
+    """The groups students' roles put them in (re-created with their permissions if someone removed one)."""
+    names = {roles.GROUP_NAMES[code]: code for code in ROLE_GROUP.values()}
+    found = {names[group.name]: group for group in Group.objects.filter(name__in=names)}
+    if len(found) < len(names):
+        everything = roles.ensure_role_groups()
+        found = {code: everything[code] for code in names.values()}
+    return found
 
 
 def _move(*, instructor, exercise: Exercise, from_state: str, to_state: str, stamp: str) -> Exercise:

@@ -14,6 +14,9 @@ from reports.models import ReporterAccount
 from reports.scenarios import load_scenario
 from tests.factories import ReporterFactory, UserFactory, user_in_role
 
+# Classroom exercises built through the real services: instructor, classroom, restricted.
+pytest_plugins = ["tests.exercises"]
+
 
 @pytest.fixture
 def kz_scenario(db):
