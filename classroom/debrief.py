@@ -20,7 +20,8 @@ from audit.models import AuditEvent
 from reports.models import Appeal, Exercise, Queue, Status, TakedownRequest
 from review.models import CheckResult, Decision, ScreeningRun
 
-SECONDS_PER_HOUR = 3600
+# A class runs for an hour or two: decisions take minutes, not days.
+SECONDS_PER_MINUTE = 60
 ROUTE_KEYS = [(Queue.POLICY.value, "Platform policy"), (Queue.LEGAL.value, "Local law"),
               (Queue.HUMAN_RIGHTS.value, "Human-rights escalation"), ("needs_info", "Sent back for information")]
 RISK_KEYS = [("low", "Low risk"), ("medium", "Medium risk"), ("high", "High risk")]
@@ -41,7 +42,7 @@ class RequestRow:
     checks: dict[str, CheckResult]
     decisions: list[Decision]
     appeals: list[Appeal]
-    hours_to_decision: float | None
+    minutes_to_decision: float | None
 
     @property
     def hr_flags(self) -> list[str]:
@@ -66,17 +67,17 @@ class JurisdictionSummary:
     contradictions: int = 0
     appeals: int = 0
     reversed: int = 0
-    hours: list[float] = field(default_factory=list)
+    minutes: list[float] = field(default_factory=list)
 
     @property
-    def median_hours(self) -> float | None:
-        return round(statistics.median(self.hours), 1) if self.hours else None
+    def median_minutes(self) -> float | None:
+        return round(statistics.median(self.minutes), 1) if self.minutes else None
 
 
-def _hours(request: TakedownRequest) -> float | None:
+def _minutes(request: TakedownRequest) -> float | None:
     if request.decided_at is None or request.submitted_at is None:
         return None
-    return round((request.decided_at - request.submitted_at).total_seconds() / SECONDS_PER_HOUR, 2)
+    return round((request.decided_at - request.submitted_at).total_seconds() / SECONDS_PER_MINUTE, 1)
 
 
 def exercise_requests(*, exercise: Exercise):
@@ -114,7 +115,7 @@ def exercise_debrief(*, exercise: Exercise) -> dict:
         row = RequestRow(request=request, route=screenings[-1].route if screenings else None,
                          escalations=escalations.get(request.pk, []), checks=checks,
                          decisions=decisions, appeals=list(request.appeals.all()),
-                         hours_to_decision=_hours(request))
+                         minutes_to_decision=_minutes(request))
         rows.append(row)
 
         code = request.agency.jurisdiction_id
@@ -135,8 +136,8 @@ def exercise_debrief(*, exercise: Exercise) -> dict:
         summary.contradictions += len(row.contradictions)
         summary.appeals += len(row.appeals)
         summary.reversed += sum(1 for appeal in row.appeals if appeal.status == Appeal.Status.REVERSED)
-        if row.hours_to_decision is not None:
-            summary.hours.append(row.hours_to_decision)
+        if row.minutes_to_decision is not None:
+            summary.minutes.append(row.minutes_to_decision)
 
         agency = agencies.setdefault(request.agency_id, {"agency": request.agency, "requests": 0, "items": 0,
                                                          "decided": 0, "outcomes": Counter()})
@@ -148,7 +149,7 @@ def exercise_debrief(*, exercise: Exercise) -> dict:
 
     jurisdictions = sorted(per.values(), key=lambda s: (-s.requests, s.code))
     appeals = [appeal for row in rows for appeal in row.appeals]
-    decided_hours = [row.hours_to_decision for row in rows if row.hours_to_decision is not None]
+    decided_minutes = [row.minutes_to_decision for row in rows if row.minutes_to_decision is not None]
     return {
         "exercise": exercise,
         "rows": rows,
@@ -160,8 +161,8 @@ def exercise_debrief(*, exercise: Exercise) -> dict:
         "totals": {
             "requests": len(rows),
             "items": sum(row.request.item_count for row in rows),
-            "decided": len(decided_hours),
-            "median_hours": round(statistics.median(decided_hours), 1) if decided_hours else None,
+            "decided": len(decided_minutes),
+            "median_minutes": round(statistics.median(decided_minutes), 1) if decided_minutes else None,
             "contradictions": sum(len(row.contradictions) for row in rows),
             "appeals": len(appeals),
             "reversed": sum(1 for appeal in appeals if appeal.status == Appeal.Status.REVERSED),
@@ -181,6 +182,6 @@ def _charts(jurisdictions: list[JurisdictionSummary]) -> list[charts.Chart]:
                              [(s.name, dict(s.risks), None) for s in jurisdictions]),
         charts.stacked_chart("Reported items by outcome", OUTCOME_KEYS,
                              [(s.name, dict(s.outcomes), None) for s in jurisdictions]),
-        charts.bar_chart("Median hours from submission to decision",
-                         [(s.name, s.median_hours, None) for s in jurisdictions if s.median_hours is not None]),
+        charts.bar_chart("Median minutes from submission to decision",
+                         [(s.name, s.median_minutes, None) for s in jurisdictions if s.median_minutes is not None]),
     ]

@@ -126,7 +126,7 @@ def test_the_debrief_is_written_when_the_exercise_closes(instructor):
     assert "Ministry of Information and Social Development (KZ)" in row
     assert "against the findings" in row
     assert response.context["totals"] == {"requests": 1, "items": 1, "decided": 1,
-                                          "median_hours": response.context["totals"]["median_hours"],
+                                          "median_minutes": response.context["totals"]["median_minutes"],
                                           "contradictions": 1, "appeals": 1, "reversed": 1, "restored": 1}
     flags = dict(response.context["hr_flags"])
     assert flags and all(count == 1 for count in flags.values())
