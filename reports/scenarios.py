@@ -273,21 +273,34 @@ def _parse_cached(path: Path, modified: int) -> dict:
     return parsed
 
 
-def _upsert(model, lookup: dict, values: dict, report: LoadReport, kind: str):
-    obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        obj = model.objects.create(**lookup, **values)
-        report.count("created", kind)
-        return obj
-    changed = [name for name, value in values.items() if getattr(obj, name) != value]
-    if changed:
-        for name in changed:
-            setattr(obj, name, values[name])
-        obj.save(update_fields=changed)
-        report.count("updated", kind)
-    else:
-        report.count("unchanged", kind)
-    return obj
+def _upsert_many(model, key: str, entries: list[dict], report: LoadReport, kind: str, **scope) -> dict:
+    """Create the missing rows and update the changed ones; key value -> row.
+
+    One query reads the rows that exist and one inserts the new ones, so that loading a
+    scenario into a new exercise (hundreds of accounts and posts) stays quick.
+    """
+    existing = {getattr(obj, key): obj for obj in model.objects.filter(
+        **scope, **{f"{key}__in": [entry[key] for entry in entries]})}
+    rows, new = {}, []
+    for entry in entries:
+        values = {name: value for name, value in entry.items() if name != key}
+        obj = existing.get(entry[key])
+        if obj is None:
+            obj = model(**scope, **{key: entry[key]}, **values)
+            new.append(obj)
+            report.count("created", kind)
+        else:
+            changed = [name for name, value in values.items() if getattr(obj, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(obj, name, values[name])
+                obj.save(update_fields=changed)
+                report.count("updated", kind)
+            else:
+                report.count("unchanged", kind)
+        rows[entry[key]] = obj
+    model.objects.bulk_create(new)
+    return rows
 
 
 def load_scenario(name_or_path: str, *, exercise: Exercise | None = None) -> LoadReport:
@@ -303,21 +316,13 @@ def load_scenario(name_or_path: str, *, exercise: Exercise | None = None) -> Loa
             exercise.scenario = parsed["scenario"]
             exercise.brief = parsed["brief"]
             exercise.save(update_fields=["scenario", "brief"])
-        for entry in parsed["jurisdictions"]:
-            _upsert(Jurisdiction, {"code": entry["code"]}, {"name": entry["name"]}, report, "jurisdictions")
-        for entry in parsed["provisions"]:
-            values = {k: v for k, v in entry.items() if k != "code"}
-            _upsert(LegalProvision, {"code": entry["code"]}, values, report, "provisions")
-        for entry in parsed["agencies"]:
-            values = {k: v for k, v in entry.items() if k != "code"}
-            _upsert(Agency, {"code": entry["code"]}, values, report, "agencies")
-        accounts = {}
-        for entry in parsed["accounts"]:
-            values = {k: v for k, v in entry.items() if k != "handle"}
-            accounts[entry["handle"]] = _upsert(PlatformAccount, {"exercise": exercise, "handle": entry["handle"]},
-                                                values, report, "platform accounts")
-        for entry in parsed["content"]:
-            values = {k: v for k, v in entry.items() if k not in ("code", "author")}
-            values["author"] = accounts[entry["author"]]
-            _upsert(ContentItem, {"exercise": exercise, "code": entry["code"]}, values, report, "content items")
+        _upsert_many(Jurisdiction, "code", parsed["jurisdictions"], report, "jurisdictions")
+        _upsert_many(LegalProvision, "code", parsed["provisions"], report, "provisions")
+        _upsert_many(Agency, "code", parsed["agencies"], report, "agencies")
+        accounts = _upsert_many(PlatformAccount, "handle", parsed["accounts"], report, "platform accounts",
+                                exercise=exercise)
+        # By id: comparing the author objects would read each existing post's author once more.
+        content = [{**{k: v for k, v in entry.items() if k != "author"}, "author_id": accounts[entry["author"]].pk}
+                   for entry in parsed["content"]]
+        _upsert_many(ContentItem, "code", content, report, "content items", exercise=exercise)
     return report

@@ -83,6 +83,11 @@ def _describe(event, checks: dict, messages: dict, staff: bool) -> tuple[str, st
         return "Withdrawn by the requester", p.get("reason", "")
     if kind == "request_closed":
         return "Closed", p.get("reason", "")
+    if kind == "appeal_filed":
+        return f"Item {p.get('item')}: the author appealed", ""
+    if kind == "appeal_decided":
+        restored = " and the post restored" if p.get("content_restored") else ""
+        return f"Item {p.get('item')}: appeal {p.get('outcome')}{restored}", p.get("rationale", "")
     if kind == "screening_reenqueued":
         return "Screening resumed", "The request waited longer than expected and was sent to screening again."
     return kind.replace("_", " ").capitalize(), ""
