@@ -188,7 +188,12 @@ def student_register_and_join(*, username: str, password: str, join_code: str) -
     if errors:
         raise InvalidInput(errors, "The form has invalid fields.")
     with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(username=username, password=password)
+        except IntegrityError:  # taken by someone registering at the same moment
+            raise InvalidInput({"username": ["This username is taken; choose another."]},
+                               "The form has invalid fields.") from None
         return exercise_join(user=user, join_code=join_code)
 
 

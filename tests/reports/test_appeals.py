@@ -181,3 +181,16 @@ def test_the_transparency_report_counts_appeals_filed_upheld_reversed_and_restor
     assert report["totals"]["appeals"] == figures
     assert report["jurisdictions"][0]["appeals"] == figures
     assert AuditEvent.objects.filter(Q(event_type="appeal_filed") | Q(event_type="appeal_decided")).count() == 5
+
+
+def test_the_notices_read_a_fixed_number_of_queries_however_many_there_are(restricted, django_assert_num_queries):
+    others = list(ContentItem.objects.filter(exercise=restricted.exercise, author=restricted.post.author)
+                  .exclude(pk=restricted.post.pk).order_by("code")[:2])
+    for post in others:
+        decide_all(restricted.senior, file_and_screen(restricted.reporter, [post.code]))
+    appeal_file(user=restricted.author, item=restricted.item, statement=STATEMENT)
+
+    # items, then their decisions, appeals, citations, provisions, policy checks, restrictions
+    with django_assert_num_queries(7):
+        notices = notices_for_author(account=restricted.post.author)
+    assert len(notices) == 3
