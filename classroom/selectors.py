@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from reports.models import Exercise, ExerciseMembership, PlatformAccount, Status
+from reports.models import Appeal, Exercise, ExerciseMembership, PlatformAccount, Status, TakedownRequest
 
 
 def exercises_run_by(user) -> QuerySet[Exercise]:
@@ -27,3 +27,13 @@ def platform_accounts_of(exercise: Exercise) -> QuerySet[PlatformAccount]:
     """The exercise's platform accounts, with the number of their posts (who could appeal)."""
     return (PlatformAccount.objects.filter(exercise=exercise).annotate(post_count=Count("posts"))
             .order_by("country", "handle"))
+
+
+def progress_of(exercise: Exercise) -> dict[str, int]:
+    """How far the class has got: requests filed, waiting for review, decided; appeals waiting and decided."""
+    requests = TakedownRequest.objects.filter(exercise=exercise).exclude(status=Status.DRAFT).aggregate(
+        filed=Count("id"), waiting=Count("id", filter=Q(status__in=[Status.QUEUED, Status.IN_REVIEW])),
+        decided=Count("id", filter=Q(decided_at__isnull=False)))
+    appeals = Appeal.objects.filter(exercise=exercise).aggregate(
+        appeals=Count("id"), appeals_waiting=Count("id", filter=Q(status=Appeal.Status.PENDING)))
+    return {**requests, **appeals}

@@ -96,7 +96,7 @@ def _run_page(request, exercise: Exercise, *, failed: tuple[int, RoleForm] | Non
                 "platform_account": str(member.platform_account_id or "")})
         rows.append({"member": member, "form": form})
     return render(request, "classroom/run.html", {
-        "exercise": exercise, "rows": rows, "accounts": accounts,
+        "exercise": exercise, "rows": rows, "accounts": accounts, "progress": selectors.progress_of(exercise),
         "taken": {member.platform_account_id for member in members if member.platform_account_id},
         "join_url": request.build_absolute_uri("/exercises/join/"),
     }, status=status)

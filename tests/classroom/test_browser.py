@@ -176,6 +176,8 @@ def test_a_small_exercise_from_creation_to_debrief(new_page, screenshot, live_se
     # and the instructor closes the exercise and reads the debrief
     teacher.console_errors.clear()  # the refused form above answered 400, as it should
     teacher.reload()
+    expect(teacher.locator("#progress")).to_have_text(
+        "So far: 2 requests filed, 0 waiting for a reviewer, 2 decided; 1 appeal, 0 waiting.")
     teacher.get_by_role("button", name="Close the exercise").click()
     teacher.get_by_role("link", name="Read the debrief").click()
     expect(teacher.get_by_role("heading", level=1)).to_have_text("Debrief: One process, many laws — seminar 4")
