@@ -9,9 +9,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 
 from classroom import selectors
 from classroom.debrief import exercise_debrief
@@ -113,13 +112,15 @@ def exercise_page(request, slug: str):
     return render(request, "classroom/student.html", {"exercise": exercise, "membership": membership})
 
 
-@require_POST
 @login_required
 def member_assign(request, slug: str, member_id: int):
     exercise = _exercise(slug)
     if not may_run(request.user, exercise):
         raise Http404("You do not run this exercise.")
     membership = get_object_or_404(ExerciseMembership, pk=member_id, exercise=exercise)
+    # Who may act is checked before the method: to anyone else the URL does not exist.
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = RoleForm(request.POST, exercise=exercise, prefix=f"m{membership.pk}")
     if form.is_valid():
         data = form.cleaned_data
@@ -140,6 +141,8 @@ def _move(request, slug: str, service, done: str):
     exercise = _exercise(slug)
     if not may_run(request.user, exercise):
         raise Http404("You do not run this exercise.")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         service(instructor=request.user, exercise=exercise)
     except DomainError as exc:
@@ -149,14 +152,12 @@ def _move(request, slug: str, service, done: str):
     return redirect("classroom:exercise", slug=exercise.slug)
 
 
-@require_POST
 @login_required
 def exercise_open(request, slug: str):
     return _move(request, slug, exercises.exercise_open,
                  "The exercise is open: reporters can file, reviewers decide, affected users appeal.")
 
 
-@require_POST
 @login_required
 def exercise_close(request, slug: str):
     return _move(request, slug, exercises.exercise_close,
@@ -177,7 +178,7 @@ def _debrief_context(request, slug: str) -> tuple[Exercise, dict | None]:
 def debrief(request, slug: str):
     exercise, context = _debrief_context(request, slug)
     if context is None:
-        return render(request, "classroom/debrief_pending.html", {"exercise": exercise}, status=409)
+        return render(request, "classroom/debrief_pending.html", {"exercise": exercise})
     return render(request, "classroom/debrief.html", context)
 
 
@@ -185,5 +186,5 @@ def debrief(request, slug: str):
 def debrief_print(request, slug: str):
     exercise, context = _debrief_context(request, slug)
     if context is None:
-        return render(request, "classroom/debrief_pending.html", {"exercise": exercise}, status=409)
+        return render(request, "classroom/debrief_pending.html", {"exercise": exercise})
     return render(request, "classroom/debrief_print.html", context)
