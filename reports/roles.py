@@ -48,7 +48,7 @@ ROLE_PERMISSIONS = {
                                      ("reports", "change_exercise"), ("reports", "view_reporteraccount")],
     PLATFORM_STAFF: [("reports", "view_reporteraccount"), ("reports", "change_reporteraccount"),
                      ("reports", "verify_reporteraccount"), ("reports", "view_agency"), ("reports", "change_agency"),
-                     ("reports", "view_jurisdiction"), ("audit", "view_auditevent")],
+                     ("reports", "view_jurisdiction")],
 }
 
 REPORTER = "reporter"

@@ -41,8 +41,8 @@ def platform_feed(request):
     })
 
 
-@require_POST
 @reporter_view
+@require_POST
 def platform_report(request):
     account = request.reporter
     code = (request.POST.get("content") or "").strip().lower()
