@@ -93,6 +93,9 @@ TEMPLATES = [
 DATABASES = {"default": database_from_env(BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Locks a username after repeated failed log-ins (reports/lockout.py).
+AUTHENTICATION_BACKENDS = ["reports.auth.LockoutBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -182,6 +185,14 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = broker_from_env(DATA_DIR)
+
+# Shared by every web process when Redis is there (login lockout counts, cached public figures).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL,
+                "KEY_PREFIX": "crs"}
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://"))
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
 # Installations sharing one Redis keep their work apart by queue name.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CRS_TASK_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True

@@ -96,6 +96,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(RequestDetailSerializer(fresh).data, status=code)
 
     def _own(self, reference: str) -> TakedownRequest:
+        """One of the agency's requests. Looked up before the body is read: another agency's is simply missing."""
         try:
             return selectors.requests_for_agency(reporter=self.reporter).get(reference=reference)
         except TakedownRequest.DoesNotExist:
@@ -134,18 +135,20 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                                "is then screened again.")
     @action(detail=True, methods=["post"])
     def respond(self, request, reference=None):
+        own = self._own(reference)
         serializer = RespondInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        updated = services.request_respond(reporter=self.reporter, request=self._own(reference),
+        updated = services.request_respond(reporter=self.reporter, request=own,
                                            message=serializer.validated_data["message"], changes=serializer.changes())
         return self._detail(updated)
 
     @extend_schema(request=WithdrawInputSerializer, responses={200: RequestDetailSerializer, **ERROR_RESPONSES})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, reference=None):
+        own = self._own(reference)
         serializer = WithdrawInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        updated = services.request_withdraw(reporter=self.reporter, request=self._own(reference),
+        updated = services.request_withdraw(reporter=self.reporter, request=own,
                                             reason=serializer.validated_data["reason"])
         return self._detail(updated)
 
@@ -153,9 +156,10 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                    description="Ask, once, for a decided request to be reviewed again.")
     @action(detail=True, methods=["post"])
     def reconsider(self, request, reference=None):
+        own = self._own(reference)
         serializer = ReconsiderInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        updated = services.request_reconsider(reporter=self.reporter, request=self._own(reference),
+        updated = services.request_reconsider(reporter=self.reporter, request=own,
                                               message=serializer.validated_data["message"])
         return self._detail(updated)
 
@@ -164,9 +168,10 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                    description="Attach a PDF, PNG or JPEG (at most 5 MB), recognised by its content.")
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def evidence(self, request, reference=None):
+        own = self._own(reference)
         serializer = EvidenceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        stored = services.evidence_attach(reporter=self.reporter, request=self._own(reference),
+        stored = services.evidence_attach(reporter=self.reporter, request=own,
                                           upload=serializer.validated_data["file"],
                                           kind=serializer.validated_data["kind"])
         return Response(EvidenceSerializer(stored).data, status=status.HTTP_201_CREATED)

@@ -50,7 +50,7 @@ ROLE_PERMISSIONS = {
                                      ("reports", "view_exercisemembership"), ("reports", "change_exercisemembership")],
     PLATFORM_STAFF: [("reports", "view_reporteraccount"), ("reports", "change_reporteraccount"),
                      ("reports", "verify_reporteraccount"), ("reports", "view_agency"), ("reports", "change_agency"),
-                     ("reports", "view_jurisdiction"), ("audit", "view_auditevent")],
+                     ("reports", "view_jurisdiction")],
 }
 
 REPORTER = "reporter"

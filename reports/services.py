@@ -110,6 +110,18 @@ def _validate(data: RequestInput, *, exercise, draft: bool = False) -> _Resolved
     incomplete request is answered with the exact missing parts rather than lost.
     """
     errors = _Errors()
+    # A NUL character cannot be stored (PostgreSQL refuses it) and has no place in a request.
+    texts = {"justification": data.justification, "external_id": data.external_id, "category": data.category,
+             "requested_action": data.requested_action, "urgency": data.urgency,
+             **{f"legal_basis.{n}": code for n, code in enumerate(data.legal_basis)},
+             **{f"items.{n}": f"{i.content_id}{i.url}" for n, i in enumerate(data.items)}}
+    if data.court_order is not None:
+        texts.update({"court_order.court": data.court_order.court,
+                      "court_order.case_number": data.court_order.case_number})
+    for path, value in texts.items():
+        if value and "\x00" in value:
+            errors.add(path, "Remove the NUL character (\\x00) from this field.")
+    errors.raise_if_any()
 
     if not data.items and not draft:
         errors.add("items", "Name at least one item: a content id or a URL.")
@@ -277,7 +289,7 @@ def _require_can_file(reporter: ReporterAccount) -> None:
 
 
 def _existing_by_external_id(reporter: ReporterAccount, external_id: str | None) -> TakedownRequest | None:
-    if not external_id:
+    if not external_id or "\x00" in external_id:  # no stored id holds a NUL; validation names the field
         return None
     return TakedownRequest.objects.filter(agency=reporter.agency, external_id=external_id).first()
 

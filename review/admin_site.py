@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from reports.auth import AdminLoginForm
+
 
 class ReviewAdminSite(admin.AdminSite):
     site_header = "CRS Simulator — review"
     site_title = "CRS review"
     index_title = "Review queues and records"
     index_template = "admin/review/index.html"
+    login_form = AdminLoginForm
 
     def index(self, request, extra_context=None):
         from reports.selectors import exercise_for_user

@@ -18,6 +18,14 @@ from tests.factories import ReporterFactory, UserFactory, user_in_role
 pytest_plugins = ["tests.exercises"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (lockout counts, cached transparency figures)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def kz_scenario(db):
     load_scenario("kazakhstan-2021")
@@ -105,7 +113,9 @@ def celery_worker_session():
     from config.celery import app
 
     app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+    # Its own name: control commands are addressed by name, and parallel test processes share the broker.
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10,
+                      hostname=f"tests-{os.getpid()}@localhost") as worker:
         _consume(app, worker, False)
         yield worker
 

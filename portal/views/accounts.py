@@ -34,7 +34,7 @@ def register(request):
         except DomainError as exc:
             add_domain_errors(form, exc, REGISTRATION_FIELDS)
         else:
-            login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, account.user)
             messages.success(request, "Your registration is received. Platform staff will check it with your "
                                       f"agency and tell you by e-mail at {account.work_email}.")
             return redirect("portal:dashboard")

@@ -18,7 +18,8 @@ def reporter_view(view=None, *, verified: bool = True):
 
     Anyone else is told why they cannot go on (403) rather than shown an empty page.
     A pending or rejected account sees no agency data at all: verification is what
-    confirms that the person works for the agency.
+    confirms that the person works for the agency. Put it above ``require_POST``: the
+    role is checked first, so only a reporter learns which method a view takes.
     """
     def decorate(func):
         @wraps(func)

@@ -22,8 +22,8 @@ from reports.services import RequestInput, draft_input, evidence_attach, request
 SUBMIT_REQUIRED = {"items": "Name at least one item: a content id or a URL.", "category": "Choose the reason category."}
 
 
-@require_POST
 @reporter_view
+@require_POST
 def draft_new(request):
     draft = request_draft_save(reporter=request.reporter, data=RequestInput())
     return redirect("portal:draft-edit", draft.reference)
@@ -169,8 +169,8 @@ def _render_review(request, reference: str, *, error: str = "", status: int = 20
     }, status=status)
 
 
-@require_POST
 @reporter_view
+@require_POST
 def draft_submit(request, reference: str):
     account = request.reporter
     draft, moved = _open_draft(request, reference)

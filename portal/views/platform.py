@@ -81,8 +81,8 @@ def platform_notice(request, item_id: int):
                   status=400 if form.errors else 200)
 
 
-@require_POST
 @reporter_view
+@require_POST
 def platform_report(request):
     account = request.reporter
     code = (request.POST.get("content") or "").strip().lower()

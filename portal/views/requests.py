@@ -116,8 +116,8 @@ def request_detail(request, reference: str):
 
 
 @never_cache
-@require_GET
 @reporter_view
+@require_GET
 def request_status(request, reference: str):
     req = own_request_or_404(request.reporter, reference)
     return JsonResponse(live_state(req))
@@ -133,8 +133,8 @@ def _refused(request, req, exc: DomainError, form_name: str, form, field_map: di
     return redirect("portal:request-detail", req.reference)
 
 
-@require_POST
 @reporter_view
+@require_POST
 def request_respond(request, reference: str):
     account = request.reporter
     req = own_request_or_404(account, reference)
@@ -151,8 +151,8 @@ def request_respond(request, reference: str):
     return redirect("portal:request-detail", req.reference)
 
 
-@require_POST
 @reporter_view
+@require_POST
 def request_withdraw(request, reference: str):
     account = request.reporter
     req = own_request_or_404(account, reference)
@@ -168,8 +168,8 @@ def request_withdraw(request, reference: str):
     return redirect("portal:request-detail", req.reference)
 
 
-@require_POST
 @reporter_view
+@require_POST
 def request_reconsider(request, reference: str):
     account = request.reporter
     req = own_request_or_404(account, reference)
@@ -185,8 +185,8 @@ def request_reconsider(request, reference: str):
     return redirect("portal:request-detail", req.reference)
 
 
-@require_POST
 @reporter_view
+@require_POST
 def evidence_add(request, reference: str):
     account = request.reporter
     req = own_request_or_404(account, reference)

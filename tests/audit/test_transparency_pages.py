@@ -105,33 +105,22 @@ def test_the_log_status_slot_renders_nothing_until_filled(client, figures):
 
 
 @pytest.mark.browser
-def test_the_charts_render_in_a_browser_without_csp_violations(live_server, figures):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page()
-            problems = []
-            page.on("console", lambda message: problems.append(message.text)
-                    if message.type == "error" and "favicon" not in message.location.get("url", "") else None)
-            page.goto(f"{live_server.url}/transparency/?period=2021-H2")
-            Path("test-artifacts/screenshots").mkdir(parents=True, exist_ok=True)
-            page.screenshot(path="test-artifacts/screenshots/transparency-2021-H2.png", full_page=True)
-            fill = page.eval_on_selector("rect.bar", "el => getComputedStyle(el).fill")
-            removed = page.eval_on_selector("rect.seg-removed_policy_violation", "el => getComputedStyle(el).fill")
-            page.select_option("#period", "2020-H1")
-            page.click("text=Show")
-            page.wait_for_url("**/transparency/?period=2020-H1")
-            page.screenshot(path="test-artifacts/screenshots/transparency-2020-H1.png", full_page=True)
-            page.click("text=Country DE")
-            page.wait_for_url("**/transparency/DE/?period=2020-H1")
-            heading = page.text_content("h1")
-            page.screenshot(path="test-artifacts/screenshots/transparency-DE.png", full_page=True)
-        finally:
-            browser.close()
+def test_the_charts_render_in_a_browser_without_csp_violations(live_server, figures, new_page):
+    page = new_page()
+    page.goto(f"{live_server.url}/transparency/?period=2021-H2")
+    Path("test-artifacts/screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path="test-artifacts/screenshots/transparency-2021-H2.png", full_page=True)
+    fill = page.eval_on_selector("rect.bar", "el => getComputedStyle(el).fill")
+    removed = page.eval_on_selector("rect.seg-removed_policy_violation", "el => getComputedStyle(el).fill")
+    page.select_option("#period", "2020-H1")
+    page.click("text=Show")
+    page.wait_for_url("**/transparency/?period=2020-H1")
+    page.screenshot(path="test-artifacts/screenshots/transparency-2020-H1.png", full_page=True)
+    page.click("text=Country DE")
+    page.wait_for_url("**/transparency/DE/?period=2020-H1")
+    heading = page.text_content("h1")
+    page.screenshot(path="test-artifacts/screenshots/transparency-DE.png", full_page=True)
+    problems = page.console_errors
 
     assert fill == "rgb(31, 79, 153)" and removed == "rgb(161, 29, 29)"
     assert "Country DE" in heading
