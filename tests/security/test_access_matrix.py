@@ -22,7 +22,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from audit import exports, log
 from audit.models import AuditEvent
 from reports import roles
-from reports.models import ReporterAccount, TakedownRequest
+from reports.appeals import appeal_file
+from reports.exercises import exercise_create, exercise_join
+from reports.models import ExerciseMembership, ExerciseRole, ReporterAccount, TakedownRequest
 from reports.services import ItemInput, RequestInput, evidence_attach, request_file
 from review.services import item_decide, request_claim, request_screen
 from tests.factories import ReporterFactory, UserFactory, user_in_role
@@ -69,6 +71,8 @@ REQUEST_DATA_READERS = REVIEWERS | {"auditor", "instructor", "admin"}
 ADMIN_REQUEST_DATA = rule(FORBIDDEN, login=EVERYONE - STAFF, ok=REQUEST_DATA_READERS)
 ADMIN_POST = rule(METHOD, login=EVERYONE - STAFF)
 ADMIN_REVIEW_FORM = rule(FORBIDDEN, login=EVERYONE - STAFF, ok=REVIEWERS | {"admin"})
+RUNS_EXERCISE = rule(MISSING, login={"anonymous"}, ok={"instructor", "admin"})
+RUNS_EXERCISE_POST = rule(MISSING, login={"anonymous"}, method={"instructor", "admin"})
 
 EXPECTED: dict[str, dict] = {
     # Public pages and the public parts of the API.
@@ -83,6 +87,14 @@ EXPECTED: dict[str, dict] = {
     # The simulated platform: anyone may browse it; reporting is for verified reporters.
     "portal:platform": PUBLIC,
     "portal:platform-report": REPORTER_POST,
+    # A notice and its appeal are for the post's author (a student playing an affected user), nobody else.
+    "portal:platform-notice": rule(FORBIDDEN, login={"anonymous"}),
+    # Classroom exercises: the instructor who created one (or an administrator) runs it; to anyone else
+    # outside it, it does not exist. Anyone may open the join page; students find their exercise from /exercises/.
+    "classroom:home": PUBLIC, "classroom:join": PUBLIC,
+    "classroom:new": rule(FORBIDDEN, login={"anonymous"}, ok={"instructor", "admin"}),
+    "classroom:exercise": RUNS_EXERCISE, "classroom:debrief": RUNS_EXERCISE, "classroom:debrief-print": RUNS_EXERCISE,
+    "classroom:assign": RUNS_EXERCISE_POST, "classroom:open": RUNS_EXERCISE_POST, "classroom:close": RUNS_EXERCISE_POST,
     # The reporters' portal.
     # A pending reporter sees the dashboard with a notice and no agency data.
     "portal:dashboard": rule(FORBIDDEN, login={"anonymous"}, ok={"pending", "reporter_a", "reporter_b"}),
@@ -143,6 +155,10 @@ EXPECTED: dict[str, dict] = {
     "admin:reports_reporteraccount_reject": rule(FORBIDDEN, login=EVERYONE - STAFF, ok={"staff", "admin"}),
     "admin:reports_reporteraccount_add": ADMIN_NOBODY, "admin:reports_reporteraccount_delete": ADMIN_NOBODY,
     "admin:reports_agency_add": ADMIN_SUPERUSER, "admin:reports_agency_delete": ADMIN_SUPERUSER,
+    # Affected users' appeals: read by those who read request data, decided by the reviewer tiers.
+    **{f"admin:reports_appeal_{view}": ADMIN_REQUEST_DATA for view in ("changelist", "change", "history")},
+    "admin:reports_appeal_add": ADMIN_NOBODY, "admin:reports_appeal_delete": ADMIN_NOBODY,
+    "admin:reports_appeal_decide": ADMIN_REVIEW_FORM,
     # Accounts, groups and tokens: administrators only.
     **{f"admin:{model}_{view}": ADMIN_SUPERUSER
        for model in ("auth_user", "auth_group", "authtoken_tokenproxy")
@@ -169,6 +185,7 @@ MAY_POST = {
     # Another tier asking for the policy queue is refused by the service, with a message on the page it came from.
     "admin:reports_takedownrequest_claim_next": REVIEWERS | {"admin"},
     "admin:review_ruleset_activate": {"admin"},
+    **dict.fromkeys(("classroom:assign", "classroom:open", "classroom:close"), {"instructor", "admin"}),
 }
 
 
@@ -241,11 +258,18 @@ def world(kz_scenario, violating_content_code, tmp_path):
     from reports.services import request_draft_save
 
     draft = request_draft_save(reporter=draft_account, data=RequestInput(category="hate_speech"))
+    # The removed post's author appeals; the instructor's exercise has a student waiting for a role.
+    author = UserFactory(username="m_author")
+    ExerciseMembership.objects.create(exercise=decided.exercise, user=author, role=ExerciseRole.AFFECTED_USER,
+                                      platform_account=decided.items.get().content.author)
+    appeal_file(user=author, item=decided.items.get(), statement="My post was misread.")
+    exercise = exercise_create(instructor=users["instructor"], name="Matrix", scenario="kazakhstan-2021")
+    student = exercise_join(user=UserFactory(username="m_student"), join_code=exercise.join_code)
     values = {
         "reference": request.reference, "pk": str(job.pk), "evidence_id": str(evidence.pk),
         "content_id": violating_content_code, "code": "KZ", "index": "0", "queue": "policy",
         "item_id": str(request.items.get().pk), "uidb64": "MQ", "token": "set-password", "id": str(users["admin"].pk),
-        "app_label": "reports",
+        "app_label": "reports", "slug": exercise.slug, "member_id": str(student.pk),
     }
     return {"users": users, "request": request, "draft": draft, "values": values}
 
