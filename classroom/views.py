@@ -6,6 +6,7 @@ fields they are about.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -64,7 +65,7 @@ def join(request):
             if new_account:
                 membership = exercises.student_register_and_join(
                     username=data["username"], password=data["password"], join_code=data["join_code"])
-                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, membership.user, backend=settings.AUTHENTICATION_BACKENDS[0])
             else:
                 membership = exercises.exercise_join(user=request.user, join_code=data["join_code"])
         except DomainError as exc:

@@ -1,11 +1,12 @@
 """Script payloads typed into every free-text field reach no page unescaped.
 
 Every text a person can type (registration, the request and its court order, the
-evidence's file name, answers, withdrawals and appeals, reviewers' messages, rationales
-and escalation notes, a rejection's reason) carries its own ``<script>`` payload. Every
-page of the site is then requested by the people who can see those texts; no HTML page
-may contain a payload as markup, and each payload must be shown escaped somewhere (or
-the test would prove nothing about a field that is never displayed).
+evidence's file name, answers, withdrawals and reconsiderations, reviewers' messages,
+rationales and escalation notes, a rejection's reason, an affected user's appeal and its
+answer, an exercise's name) carries its own ``<script>`` payload. Every page of the site
+is then requested by the people who can see those texts; no HTML page may contain a
+payload as markup, and each payload must be shown escaped somewhere (or the test would
+prove nothing about a field that is never displayed).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from django.test import Client
 
 from reports import roles
 from reports.accounts import AgencyProposal, reporter_register, reporter_reject
-from reports.models import Agency, ReporterAccount
+from reports.appeals import appeal_decide, appeal_file
+from reports.exercises import exercise_create
+from reports.models import Agency, ExerciseMembership, ExerciseRole, ReporterAccount
 from reports.services import (
     CourtOrderInput,
     ItemInput,
@@ -38,7 +41,8 @@ from tests.security.test_access_matrix import NOT_REQUESTED, concrete, named_url
 pytestmark = pytest.mark.django_db
 
 FIELDS = ["justification", "court", "case_number", "external_id", "filename", "respond", "withdraw", "reconsider",
-          "ask_info", "escalate", "rationale", "official_title", "agency_name", "reject", "draft"]
+          "ask_info", "escalate", "rationale", "official_title", "agency_name", "reject", "draft",
+          "appeal_statement", "appeal_rationale", "exercise_name"]
 
 
 def payload(field: str) -> str:
@@ -89,6 +93,19 @@ def world(kz_scenario, violating_content_code, harmless_content_code):
     asked.refresh_from_db()
     request_respond(reporter=reporter, request=asked, message=payload("respond"), changes=None)
 
+    restricted = file(harmless_content_code, justification="The post incites discord between groups of citizens.")
+    request_claim(reviewer=users["senior"], request=restricted)
+    item_decide(reviewer=users["senior"], item=restricted.items.get(), action="restrict_in_jurisdiction",
+                reason_code="unlawful_locally", rationale="Unlawful under art. 174.")
+    author = UserFactory(username="x_author")
+    ExerciseMembership.objects.create(exercise=restricted.exercise, user=author, role=ExerciseRole.AFFECTED_USER,
+                                      platform_account=restricted.items.get().content.author)
+    appeal = appeal_file(user=author, item=restricted.items.get(), statement=payload("appeal_statement"))
+    appeal_decide(reviewer=user_in_role("x_legal", roles.LEGAL_REVIEWER), appeal=appeal, outcome="upheld",
+                  rationale=payload("appeal_rationale"))
+    exercise = exercise_create(instructor=users["admin"], name=payload("exercise_name")[:200],
+                               scenario="kazakhstan-2021")
+
     withdrawn = file(harmless_content_code, justification="To be withdrawn.")
     request_withdraw(reporter=reporter, request=withdrawn, reason=payload("withdraw"))
 
@@ -101,7 +118,8 @@ def world(kz_scenario, violating_content_code, harmless_content_code):
     rejected = reporter_register(username="x_rejected", password="a-long-password-1", official_title="Officer",
                                  work_email="other@gov.example", agency=Agency.objects.get(code="kz-police"))
     reporter_reject(actor=users["staff"], account=rejected, reason=payload("reject"))
-    return {"users": users, "decided": decided, "draft": draft, "registrant": registrant, "rejected": rejected}
+    return {"users": users, "decided": decided, "draft": draft, "registrant": registrant, "rejected": rejected,
+            "exercise": exercise}
 
 
 def pages(world) -> list[str]:
@@ -110,7 +128,8 @@ def pages(world) -> list[str]:
 
     values = {"reference": world["decided"].reference, "content_id": "kz-0001", "code": "KZ", "index": "0",
               "queue": "legal", "item_id": str(world["decided"].items.get().pk), "uidb64": "MQ", "token": "x",
-              "id": "1", "pk": "1", "evidence_id": str(world["decided"].evidence.get().pk), "app_label": "reports"}
+              "id": "1", "pk": "1", "evidence_id": str(world["decided"].evidence.get().pk), "app_label": "reports",
+              "slug": world["exercise"].slug, "member_id": "1"}
     paths = []
     for name, route in named_urls():
         if name in NOT_REQUESTED or "logout" in name or "delete" in name:
