@@ -8,8 +8,14 @@ import os
 import tempfile
 
 _data_dir = tempfile.mkdtemp(prefix="crs-test-")
-os.environ.setdefault("CRS_DATA_DIR", _data_dir)
-os.environ.setdefault("CRS_LOG_SIGNING_KEY_FILE", os.path.join(_data_dir, "log-signing-key"))
+_own_folder = {"CRS_DATA_DIR": _data_dir, "CRS_LOG_SIGNING_KEY_FILE": os.path.join(_data_dir, "log-signing-key")}
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Each parallel test process has its own folder (the filesystem broker lives there), whatever
+    # the process that started them chose.
+    os.environ.update(_own_folder)
+else:
+    for _name, _value in _own_folder.items():
+        os.environ.setdefault(_name, _value)
 
 from config.settings import *  # noqa: E402,F403
 from config.settings import REST_FRAMEWORK  # noqa: E402
