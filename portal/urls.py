@@ -2,7 +2,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from portal import views
-from reports.auth import LoginForm
 
 app_name = "portal"
 
@@ -25,8 +24,7 @@ urlpatterns = [
     path("platform/report/", views.platform_report, name="platform-report"),
     path("platform/notices/<int:item_id>/", views.platform_notice, name="platform-notice"),
     path("accounts/register/", views.register, name="register"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True,
-                                                         authentication_form=LoginForm), name="login"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(
         email_template_name="registration/password_reset_email.txt",

@@ -1,6 +1,6 @@
 """The government reporters' web portal: thin views over reports.services and the selectors."""
 
-from portal.views.accounts import register
+from portal.views.accounts import LoginView, register
 from portal.views.dashboard import dashboard
 from portal.views.drafts import draft_edit, draft_new, draft_review, draft_submit
 from portal.views.platform import platform_feed, platform_notice, platform_report
@@ -16,7 +16,8 @@ from portal.views.requests import (
 )
 
 __all__ = [
-    "dashboard", "draft_edit", "draft_new", "draft_review", "draft_submit", "evidence_add", "evidence_download",
+    "LoginView", "dashboard", "draft_edit", "draft_new", "draft_review", "draft_submit", "evidence_add",
+    "evidence_download",
     "healthz", "landing", "platform_feed", "platform_notice", "platform_report", "register", "request_detail",
     "request_reconsider", "request_respond", "request_status", "request_withdraw",
 ]

@@ -1,14 +1,18 @@
-"""Registration: a person asks for a reporter account for their agency (or proposes the agency)."""
+"""Registration (a person asks for a reporter account for their agency, or proposes the agency) and log-in."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
 from portal.forms import PROPOSE_AGENCY, REGISTRATION_FIELDS, RegistrationForm, add_domain_errors
+from reports import selectors
 from reports.accounts import AgencyProposal, reporter_register
+from reports.auth import LoginForm
 from reports.errors import DomainError
 from reports.models import Agency
 
@@ -39,3 +43,32 @@ def register(request):
                                       f"agency and tell you by e-mail at {account.work_email}.")
             return redirect("portal:dashboard")
     return render(request, "registration/register.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def start_page(user) -> str:
+    """Where a person begins after logging in: the place their role works in."""
+    from reports.exercises import is_instructor
+    from reports.models import ExerciseRole
+
+    if selectors.reporter_account_for(user) is not None:
+        return reverse("portal:dashboard")
+    membership = selectors.membership_for(user)
+    if membership is not None and membership.role == ExerciseRole.AFFECTED_USER:
+        return reverse("portal:platform")
+    if is_instructor(user):
+        return reverse("classroom:home")
+    if user.is_staff:
+        return reverse("admin:index")
+    if membership is not None:
+        return reverse("classroom:home")
+    return reverse("landing")
+
+
+class LoginView(auth_views.LoginView):
+    """Log-in with lockout (reports/auth.py); without a ``next`` page, each role lands where it works."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return start_page(self.request.user)
