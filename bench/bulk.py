@@ -39,7 +39,7 @@ def main() -> None:
     headers = {"Authorization": f"Token {accounts.reporter_token}", "Content-Type": "application/json"}
     run_id = f"{time.time():.0f}"
 
-    def body(client_number: int, call: int) -> bytes:
+    def body(client_number: int, call: int, tag: str) -> bytes:
         requests = []
         for n in range(BATCH):
             content = accounts.content_ids[(call * BATCH + n) % len(accounts.content_ids)]
@@ -47,14 +47,14 @@ def main() -> None:
                 "items": [{"content_id": content}], "category": accounts.category,
                 "legal_basis": accounts.provisions, "requested_action": "restrict_in_jurisdiction",
                 "justification": "The post is unlawful under the cited provision.",
-                "external_id": f"bench-{run_id}-{client_number}-{call}-{n}"})
+                "external_id": f"bench-{run_id}{tag}-{client_number}-{call}-{n}"})
         return json.dumps({"requests": requests}).encode()
 
     def make(number: int):
         return {"client": Client(headers), "number": number, "prefix": ""}
 
-    def call(state, iteration, prefix=""):
-        payload = body(state["number"], f"{state['prefix']}{iteration}")
+    def call(state, iteration):
+        payload = body(state["number"], iteration, state["prefix"])
         ms, status, data, _ = timed(state["client"], "POST", "/api/v1/requests/bulk/", body=payload)
         assert status == 201, (status, data[:2000])
         return [("bulk call", ms)]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit import events
@@ -400,6 +400,16 @@ def requests_file_bulk(*, reporter: ReporterAccount,
             for data in batch]
 
 
+def _reserve_ids(model, count: int) -> list[int] | None:
+    """``count`` primary keys from the table's sequence (PostgreSQL); None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [model._meta.db_table, count])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _file_many(*, reporter: ReporterAccount, entries: list[tuple[RequestInput, _Resolved]],
                method: str) -> list[TakedownRequest]:
     """``_file_now`` for many requests at once: one INSERT per table, one event batch, one task."""
@@ -414,10 +424,17 @@ def _file_many(*, reporter: ReporterAccount, entries: list[tuple[RequestInput, _
             status=Status.SUBMITTED, submitted_at=now)
         _apply_fields(request, data)
         requests.append(request)
-    TakedownRequest.objects.bulk_create(requests)
-    for request in requests:
-        request.reference = f"CRS-{now.year}-{request.pk:06d}"
-    TakedownRequest.objects.bulk_update(requests, ["reference"])
+    reserved = _reserve_ids(TakedownRequest, len(requests))
+    if reserved:
+        # The references are written with the rows: no second statement to set them.
+        for request, pk in zip(requests, reserved, strict=True):
+            request.pk, request.reference = pk, f"CRS-{now.year}-{pk:06d}"
+        TakedownRequest.objects.bulk_create(requests)
+    else:
+        TakedownRequest.objects.bulk_create(requests)
+        for request in requests:
+            request.reference = f"CRS-{now.year}-{request.pk:06d}"
+        TakedownRequest.objects.bulk_update(requests, ["reference"])
     items = RequestItem.objects.bulk_create(
         _item(request, position, content, url)
         for request, (_data, resolved) in zip(requests, entries, strict=True)
