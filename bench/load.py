@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import re
 import signal
 import socket
@@ -103,10 +104,13 @@ def reference_in(url: str) -> str:
 
 
 def run_clients(clients: int, per_client: int, make: Callable[[int], object],
-                step: Callable[[object, int], list[tuple[str, float]]]) -> tuple[dict[str, list[float]], float]:
+                step: Callable[[object, int], list[tuple[str, float]]],
+                think: float = 0.0) -> tuple[dict[str, list[float]], float]:
     """Run ``clients`` threads, each calling ``step`` ``per_client`` times on its own state from ``make``.
 
-    ``step`` returns (label, milliseconds) samples. Returns the samples by label and the wall time.
+    ``step`` returns (label, milliseconds) samples. With ``think`` > 0 each client pauses a random
+    time (exponential, that mean in seconds) after each step, as a person reading the page would.
+    Returns the samples by label and the wall time.
     """
     states = [make(number) for number in range(clients)]
     samples: dict[str, list[float]] = {}
@@ -121,6 +125,8 @@ def run_clients(clients: int, per_client: int, make: Callable[[int], object],
                 for label, ms in step(state, iteration):
                     with lock:
                         samples.setdefault(label, []).append(ms)
+                if think:
+                    time.sleep(random.expovariate(1 / think))
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
