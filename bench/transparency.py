@@ -26,7 +26,7 @@ def main() -> None:
     setup_django()
     from django.db.models import Count
 
-    from audit.transparency import Period, available_periods, transparency_report
+    from audit.transparency import Period, available_periods, transparency_report, transparency_report_cached
     from reports.models import TakedownRequest
     from reports.selectors import exercise_default
 
@@ -46,14 +46,23 @@ def main() -> None:
         transparency_report(exercise=exercise, period=period)
         samples.append((time.perf_counter() - start) * 1000)
     stats = percentiles(samples)
+    # What the public page and API do: the same figures, computed once per change of the record.
+    transparency_report_cached(exercise=exercise, period=period)
+    cached = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        transparency_report_cached(exercise=exercise, period=period)
+        cached.append((time.perf_counter() - start) * 1000)
+    cached_stats = percentiles(cached)
     total = TakedownRequest.objects.filter(exercise=exercise).count()
     met = max(first_ms, stats["p95"]) < TARGET_MS
     save_result("transparency", {"period": period.code, "period_requests": report_["totals"]["requests"],
-                                 "total_requests": total, "first_ms": first_ms, **stats, "met": met,
-                                 "machine": machine()})
+                                 "total_requests": total, "first_ms": first_ms, **stats, "cached": cached_stats,
+                                 "met": met, "machine": machine()})
     report("Transparency figures", [
         (f"{period.code}: {report_['totals']['requests']:,} of {total:,} requests",
-         f"first {first_ms:.0f} ms; then p50 {stats['p50']:.0f} ms, p95 {stats['p95']:.0f} ms", "—",
+         f"first {first_ms:.0f} ms; then p50 {stats['p50']:.0f} ms, p95 {stats['p95']:.0f} ms "
+         f"(through the cache the public page uses: p50 {cached_stats['p50']:.1f} ms)", "—",
          f"< {TARGET_MS} ms: {'met' if met else 'NOT met'}"),
     ])
 
