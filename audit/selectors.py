@@ -14,6 +14,7 @@ submitter's username and the author's handle are included as well.
 from __future__ import annotations
 
 import base64
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -21,7 +22,8 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, F, Func, Max, Q, QuerySet
+from django.db.models import CharField, F, Func, Max, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils.crypto import salted_hmac
 
 from audit.models import AuditEvent
@@ -109,6 +111,16 @@ def _time_text(name: str):
     return UTCText(name) if connection.vendor == "postgresql" else F(name)
 
 
+@lru_cache(maxsize=1024)
+def _flag_tuple(text: str) -> tuple:
+    return tuple(json.loads(text))
+
+
+def _flags(text: str) -> list:
+    # Most checks carry one of a few flag lists: decode each distinct one once.
+    return list(_flag_tuple(text))
+
+
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -140,7 +152,9 @@ def request_records(rows: list[dict], *, personal: bool, snapshots: bool = True,
     checks: dict[int, list[dict]] = defaultdict(list)
     for check in (CheckResult.objects.filter(request_id__in=ids, round=F("request__screening_round"))
                   .order_by("request_id", "position")
-                  .values("request_id", "round", "name", "version", "verdict", "flags", "explanation")):
+                  .values("request_id", "round", "name", "version", "verdict", "explanation",
+                          flags_json=Cast("flags", TextField()))):
+        check["flags"] = _flags(check.pop("flags_json"))
         checks[check.pop("request_id")].append(check)
 
     decisions: dict[int, list[dict]] = defaultdict(list)
