@@ -54,7 +54,8 @@ def queue_overview(*, exercise: Exercise, user, now: datetime | None = None) -> 
 def _queue_counts(*, exercise: Exercise, user, now: datetime) -> dict[str, dict]:
     """One GROUP BY over the open requests, kept until the record changes or the minute turns.
 
-    Overdue is counted as of the start of the minute, as often as the SLA watcher looks.
+    A request that falls overdue while the counts are kept is counted when the minute turns:
+    as often as the SLA watcher looks.
     """
     from audit.transparency import record_stamp
 
@@ -66,7 +67,7 @@ def _queue_counts(*, exercise: Exercise, user, now: datetime) -> dict[str, dict]
                 .values("queue")
                 .annotate(open=Count("id"),
                           unclaimed=Count("id", filter=Q(status=Status.QUEUED)),
-                          overdue=Count("id", filter=Q(sla_due_at__lt=minute)),
+                          overdue=Count("id", filter=Q(sla_due_at__lt=now)),
                           mine=Count("id", filter=Q(claimed_by_id=user.pk)))
                 .order_by())
         counts = {row["queue"]: row for row in rows}
