@@ -1,4 +1,4 @@
-.PHONY: run test ci lint
+.PHONY: run test ci lint bench
 
 run:
 	python3 scripts/run
@@ -11,3 +11,7 @@ ci:
 
 lint:
 	.venv/bin/ruff check .
+
+# The benchmarks of BENCHMARKS.md; needs DATABASE_URL (PostgreSQL), REDIS_URL and CRS_TASK_QUEUE of your own.
+bench:
+	.venv/bin/python bench/run_all.py

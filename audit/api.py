@@ -7,9 +7,11 @@ from audit/selectors.py, exports from audit/exports.py, the figures from audit/t
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
@@ -41,6 +43,7 @@ from audit.serializers import (
 )
 from reports.errors import DomainError, InvalidInput, NotAllowed
 from reports.models import TakedownRequest
+from reports.pagination import StampedCountPaginator
 from reports.selectors import exercise_for_user
 from review.uniformity import workflow_uniformity
 
@@ -61,6 +64,12 @@ class AuditRequestPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # The total is counted once per change of the record, not on every page (reports/pagination.py).
+        exercise = getattr(view, "exercise", None) or exercise_for_user(request.user)
+        self.django_paginator_class = partial(StampedCountPaginator, exercise=exercise)
+        return super().paginate_queryset(queryset, request, view)
 
 
 class AuditEventPagination(CursorPagination):
@@ -94,10 +103,14 @@ class AuditRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     lookup_field = "reference"
     lookup_value_regex = r"CRS-[0-9]{4}-[0-9]+"
 
+    @cached_property
+    def exercise(self):
+        return exercise_for_user(self.request.user)
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return TakedownRequest.objects.none()
-        return audit_requests(exercise=exercise_for_user(self.request.user))
+        return audit_requests(exercise=self.exercise)
 
     @extend_schema(description="Filed requests, oldest first (by id), 50 a page (page_size up to 500). "
                                "Drafts are not listed. Reporters are never named: submitted_by and the items' "

@@ -19,6 +19,20 @@ from reports import roles
 
 def _record(*, event_type: str, actor=None, role: str | None = None, request=None, exercise=None,
             payload: dict | None = None) -> AuditEvent:
+    return _record_all([_event(event_type=event_type, actor=actor, role=role, request=request, exercise=exercise,
+                               payload=payload)])[0]
+
+
+def _record_all(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Store events built by ``_event``, in their order, with two INSERTs however many there are."""
+    events = AuditEvent.objects.bulk_create(events)
+    # Queued for the transparency log in the same transaction: an event is sealed exactly when it exists.
+    PendingSeal.objects.bulk_create(PendingSeal(event=event) for event in events)
+    return events
+
+
+def _event(*, event_type: str, actor=None, role: str | None = None, request=None, exercise=None,
+           payload: dict | None = None) -> AuditEvent:
     if request is not None and exercise is None:
         exercise = request.exercise
     uid = uuid.uuid4()
@@ -35,7 +49,7 @@ def _record(*, event_type: str, actor=None, role: str | None = None, request=Non
         actor_role=actor_role,
         payload=payload,
     )
-    event = AuditEvent.objects.create(
+    return AuditEvent(
         uid=uid,
         event_type=event_type,
         exercise=exercise,
@@ -46,9 +60,6 @@ def _record(*, event_type: str, actor=None, role: str | None = None, request=Non
         payload=payload,
         canonical=canonical_bytes(document),
     )
-    # Queued for the transparency log in the same transaction: an event is sealed exactly when it exists.
-    PendingSeal.objects.create(event=event)
-    return event
 
 
 def _day(value) -> str | None:
@@ -63,7 +74,18 @@ def request_drafted_event(*, request, actor) -> AuditEvent:
 
 
 def request_submitted_event(*, request, actor, items, provisions, evidence=()) -> AuditEvent:
-    return _record(
+    return _record_all([_submitted(request=request, actor=actor, items=items, provisions=provisions,
+                                   evidence=evidence)])[0]
+
+
+def request_submitted_events(*, actor, filings) -> list[AuditEvent]:
+    """request_submitted for each (request, items, provisions) of a bulk filing, written together."""
+    return _record_all([_submitted(request=request, actor=actor, items=items, provisions=provisions)
+                        for request, items, provisions in filings])
+
+
+def _submitted(*, request, actor, items, provisions, evidence=()) -> AuditEvent:
+    return _event(
         event_type="request_submitted",
         actor=actor,
         request=request,
@@ -106,14 +128,15 @@ def screening_started_event(*, request) -> AuditEvent:
                    payload={"round": request.screening_round})
 
 
-def check_completed_event(*, request, result) -> AuditEvent:
-    return _record(
+def check_completed_events(*, request, results) -> list[AuditEvent]:
+    """One check_completed event per result, in the results' order, written together."""
+    return _record_all([_event(
         event_type="check_completed",
         role=roles.SYSTEM,
         request=request,
         payload={"round": result.round, "position": result.position, "check": result.name,
                  "version": result.version, "verdict": result.verdict, "flags": result.flags},
-    )
+    ) for result in results])
 
 
 def request_routed_event(*, request, route: dict, workflow_version: str, rules_version: str) -> AuditEvent:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -13,6 +15,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+PYTHON = sys.executable
+DATASET_REQUESTS = 1_000_000
+SMALL_REQUESTS = 1_000
+
+# The benchmarks send no mail and keep their queue apart from other installations on the same Redis.
+os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("CRS_TASK_QUEUE", "bench")
 
 
 def setup_django() -> None:
@@ -22,6 +32,78 @@ def setup_django() -> None:
     import django
 
     django.setup()
+
+
+def database_url(name: str | None = None) -> str:
+    """DATABASE_URL, or the same server with another database name."""
+    url = os.environ["DATABASE_URL"]
+    if name is None:
+        return url
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def filed_requests(url: str | None = None) -> int:
+    """Requests in the database (0 when it or its tables do not exist yet), by psql so Django need not be set up."""
+    result = subprocess.run(["psql", url or database_url(), "-tAc", "SELECT count(*) FROM reports_takedownrequest"],
+                            capture_output=True, text=True)
+    return int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip().isdigit() else 0
+
+
+def ensure_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    exists = subprocess.run(["psql", server, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+                            capture_output=True, text=True).stdout.strip()
+    if not exists:
+        subprocess.run(["psql", server, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+
+
+def ensure_dataset(minimum: int = DATASET_REQUESTS, url: str | None = None) -> int:
+    """Generate requests with bench/datagen.py until the database holds ``minimum``; reuse what is there."""
+    url = url or database_url()
+    ensure_database(url)
+    have = filed_requests(url)
+    if os.environ.get("CRS_BENCH_NO_DATAGEN") == "1":  # while a generator is still running, say
+        return have
+    if have < minimum:
+        print(f"{url.rsplit('/', 1)[1]} holds {have:,} requests; generating {minimum - have:,} more ...", flush=True)
+        subprocess.run([PYTHON, str(ROOT / "bench" / "datagen.py"), "--requests", str(minimum - have)],
+                       env={**os.environ, "DATABASE_URL": url}, check=True, stdout=subprocess.DEVNULL)
+        have = filed_requests(url)
+    else:
+        # Migrations added since the data was generated (indexes) apply to the existing rows.
+        subprocess.run([PYTHON, str(ROOT / "manage.py"), "migrate", "-v0"], env={**os.environ, "DATABASE_URL": url},
+                       check=True)
+    return have
+
+
+def peak_rss_mb() -> float:
+    """The peak resident memory of this process so far (VmHWM), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_json(args: list[str], env: dict | None = None) -> dict:
+    """Run a bench script in a fresh process; its last line of output is a JSON document."""
+    result = subprocess.run([PYTHON, *args], env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                            cwd=ROOT)
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(f"{' '.join(args)} failed")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def save_result(name: str, data: dict) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    data = {**data, "measured_at": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())}
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+
+
+def load_result(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def machine() -> str:
@@ -67,3 +149,25 @@ def report(title: str, rows: list[tuple[str, str, str, str]]) -> None:
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print()
+
+
+def production_env() -> dict:
+    """Environment for measuring pages as deployed: DEBUG off, collected static files, local hosts.
+
+    Throttling is raised out of the way: the benchmark's clients share one account each, which
+    the per-account limit (CRS_API_RATE_USER) would otherwise slow down on purpose.
+    """
+    static_root = RESULTS / "static"
+    env = {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_STATIC_ROOT": str(static_root),
+        "CRS_API_RATE_USER": "1000000/min",
+        "CRS_API_RATE_ANON": "1000000/min",
+    }
+    if not (static_root / "staticfiles.json").exists():
+        subprocess.run([PYTHON, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"],
+                       env={**os.environ, **env}, check=True)
+    return env

@@ -442,6 +442,11 @@ class TakedownRequest(models.Model):
             models.Index(fields=["exercise", "queue", "priority", "sla_due_at"], name="request_queue_order"),
             models.Index(fields=["status", "last_activity_at"], name="request_status_activity"),
             models.Index(fields=["submitted_at"], name="request_submitted_at"),
+            # The reviewers' list, most urgent first (admin ordering, then -id): read in order, never sorted.
+            models.Index(fields=["exercise", "priority", "sla_due_at", "-id"], name="request_review_order"),
+            # The queue counts of the admin index and list: an index-only scan of the open requests.
+            models.Index(fields=["exercise", "queue", "status"], include=["sla_due_at", "claimed_by", "id"],
+                         condition=Q(status__in=["queued", "in_review"]), name="request_open_by_queue"),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -18,6 +19,7 @@ from reports.models import Exercise, Queue, RequestItem, Status, TakedownRequest
 from review.models import CheckResult, Decision
 
 OPEN_STATES = (Status.QUEUED, Status.IN_REVIEW)
+QUEUE_COUNTS_CACHE_SECONDS = 60
 
 
 # --- Queues ---------------------------------------------------------------------------------
@@ -38,14 +40,7 @@ def queue_overview(*, exercise: Exercise, user, now: datetime | None = None) -> 
     from review.services import reviewer_may_work
 
     now = now or timezone.now()
-    rows = (TakedownRequest.objects.filter(exercise=exercise, status__in=OPEN_STATES)
-            .values("queue")
-            .annotate(open=Count("id"),
-                      unclaimed=Count("id", filter=Q(status=Status.QUEUED)),
-                      overdue=Count("id", filter=Q(sla_due_at__lt=now)),
-                      mine=Count("id", filter=Q(claimed_by_id=user.pk)))
-            .order_by())
-    counts = {row["queue"]: row for row in rows}
+    counts = _queue_counts(exercise=exercise, user=user, now=now)
     summaries = []
     for queue in Queue:
         row = counts.get(queue.value, {})
@@ -54,6 +49,30 @@ def queue_overview(*, exercise: Exercise, user, now: datetime | None = None) -> 
             overdue=row.get("overdue", 0), claimed_by_me=row.get("mine", 0),
             may_work=reviewer_may_work(user, queue.value)))
     return summaries
+
+
+def _queue_counts(*, exercise: Exercise, user, now: datetime) -> dict[str, dict]:
+    """One GROUP BY over the open requests, kept until the record changes or the minute turns.
+
+    A request that falls overdue while the counts are kept is counted when the minute turns:
+    as often as the SLA watcher looks.
+    """
+    from audit.transparency import record_stamp
+
+    minute = now.replace(second=0, microsecond=0)
+    key = f"crs.queues:{record_stamp(exercise)}:{user.pk}:{minute.isoformat()}"
+    counts = cache.get(key)
+    if counts is None:
+        rows = (TakedownRequest.objects.filter(exercise=exercise, status__in=OPEN_STATES)
+                .values("queue")
+                .annotate(open=Count("id"),
+                          unclaimed=Count("id", filter=Q(status=Status.QUEUED)),
+                          overdue=Count("id", filter=Q(sla_due_at__lt=now)),
+                          mine=Count("id", filter=Q(claimed_by_id=user.pk)))
+                .order_by())
+        counts = {row["queue"]: row for row in rows}
+        cache.set(key, counts, QUEUE_COUNTS_CACHE_SECONDS)
+    return counts
 
 
 def claims_of(*, exercise: Exercise, user) -> QuerySet[TakedownRequest]:

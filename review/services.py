@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from audit import events
@@ -53,17 +52,19 @@ def request_screen(*, request_id: int) -> TakedownRequest | None:
     from review.rules import active_ruleset
 
     with transaction.atomic():
-        request = TakedownRequest.objects.select_for_update().filter(pk=request_id).first()
+        request = (TakedownRequest.objects.select_for_update(of=("self",)).select_related("exercise")
+                   .filter(pk=request_id).first())
         if request is None or request.status not in (Status.SUBMITTED, Status.SCREENING):
             return request
         if request.status == Status.SUBMITTED:
-            transitions.apply(request, "start_screening", screening_round=F("screening_round") + 1)
+            # The row is locked: the round read with it is the current one.
+            transitions.apply(request, "start_screening", screening_round=request.screening_round + 1)
             events.screening_started_event(request=request)
 
     ruleset = active_ruleset()
     rules = compile_rules(ruleset.data)
     with transaction.atomic():
-        request = (TakedownRequest.objects.select_for_update().select_related("agency", "exercise")
+        request = (TakedownRequest.objects.select_for_update(of=("self",)).select_related("agency", "exercise")
                    .filter(pk=request_id).first())
         if request is None or request.status != Status.SCREENING:
             return request
@@ -74,13 +75,12 @@ def request_screen(*, request_id: int) -> TakedownRequest | None:
             request=request, round=request.screening_round, workflow_version=WORKFLOW_VERSION,
             rules_version=ruleset.version, check_input=check_input, route=decided_route.as_dict(),
         )
-        for position, outcome in enumerate(outcomes, start=1):
-            result = CheckResult.objects.create(
-                screening=run, request=request, round=run.round, position=position, name=outcome.name,
-                version=outcome.version, verdict=outcome.verdict, flags=outcome.flags,
-                findings=outcome.findings, explanation=outcome.explanation,
-            )
-            events.check_completed_event(request=request, result=result)
+        results = CheckResult.objects.bulk_create(
+            CheckResult(screening=run, request=request, round=run.round, position=position, name=outcome.name,
+                        version=outcome.version, verdict=outcome.verdict, flags=outcome.flags,
+                        findings=outcome.findings, explanation=outcome.explanation)
+            for position, outcome in enumerate(outcomes, start=1))
+        events.check_completed_events(request=request, results=results)
         now = timezone.now()
         common = {"workflow_version": WORKFLOW_VERSION, "rules_version": ruleset.version, "routed_at": now}
         if decided_route.target == "needs_info":

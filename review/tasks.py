@@ -16,6 +16,13 @@ def screen_request(request_id: int) -> None:
     services.request_screen(request_id=request_id)
 
 
+@shared_task(**TASK_OPTIONS)
+def screen_requests(request_ids: list[int]) -> None:
+    """A bulk filing's requests, one after the other; a retry skips those already screened."""
+    for request_id in request_ids:
+        services.request_screen(request_id=request_id)
+
+
 @shared_task(acks_late=True)
 def watch_sla() -> int:
     return services.sla_watch()

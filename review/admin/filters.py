@@ -66,3 +66,14 @@ class ClaimFilter(admin.SimpleListFilter):
         if self.value() == "others":
             return queryset.filter(claimed_by__isnull=False).exclude(claimed_by=request.user)
         return queryset
+
+
+class PriorityFilter(admin.AllValuesFieldListFilter):
+    """The priorities the active rules assign (1 is the most urgent), not a DISTINCT over every request."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        from review.rules import active_ruleset
+
+        priorities = active_ruleset().data["routing"]["sla_hours"]
+        self.lookup_choices = sorted(int(priority) for priority in priorities)

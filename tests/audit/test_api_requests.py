@@ -270,3 +270,23 @@ def test_a_reconsidered_item_keeps_every_rounds_decision(log, auditor):
 
     assert [d["round"] for d in out["decisions"]] == [1, 2]
     assert out["decision"]["action"] == "no_action"
+
+
+def test_the_list_total_is_counted_again_when_the_record_changes(log, auditor, kz_reporter):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(auditor)
+    assert client.get(URL).json()["count"] == 5
+
+    # given a view whose total is already known: it is not counted again
+    with CaptureQueriesContext(connection) as repeated:
+        assert client.get(URL).json()["count"] == 5
+    assert not [q for q in repeated.captured_queries if "COUNT(" in q["sql"]]
+
+    # when a request is filed (which writes an audit event), the next view counts it
+    request_file(reporter=kz_reporter, data=RequestInput(
+        items=[ItemInput(content_id="kz-0007")], category="hate_speech", legal_basis=["KZ-CC-174"],
+        requested_action="restrict_in_jurisdiction", justification=JUSTIFICATION))
+
+    assert client.get(URL).json()["count"] == 6

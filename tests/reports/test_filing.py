@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from unittest import mock
 
 import pytest
 
@@ -186,7 +187,45 @@ def test_bulk_filing_files_every_request(kz_reporter, django_capture_on_commit_c
 
     assert [created for _, created in results] == [True, True]
     assert {r.submission_method for r, _ in results} == {"bulk"}
-    assert len(callbacks) == 2
+    assert len(callbacks) == 1, "the batch is sent to screening as one task, after commit"
+
+
+def test_bulk_filing_stores_what_single_filing_stores(kz_reporter, django_capture_on_commit_callbacks):
+    # given one request filed alone and the same request filed in a batch
+    single, _ = request_file(reporter=kz_reporter, data=valid(category="violence", legal_basis=["KZ-CC-174"]))
+    sent = []
+    with mock.patch("review.tasks.screen_requests.delay", side_effect=sent.append), \
+            django_capture_on_commit_callbacks(execute=True):
+        results = requests_file_bulk(reporter=kz_reporter, batch=[
+            valid(external_id="b-1"), valid(category="violence", legal_basis=["KZ-CC-174"]),
+            valid(items=[ItemInput(content_id="kz-0007"), ItemInput(url="https://example.org/post/1")])])
+
+    # then each stored request has its reference, items, citations and one request_submitted event
+    batch = [request for request, _ in results]
+    assert sent == [[request.pk for request in batch]]
+    for request in batch:
+        request.refresh_from_db()
+        assert request.reference == f"CRS-{request.submitted_at.year}-{request.pk:06d}"
+        assert request.status == Status.SUBMITTED
+        assert list(AuditEvent.objects.filter(request=request).values_list("event_type", flat=True)) == [
+            "request_submitted"]
+    assert batch[0].external_id == "b-1"
+    assert [(i.position, i.content.code if i.content else i.url) for i in batch[2].items.all()] == [
+        (1, "kz-0007"), (2, "https://example.org/post/1")]
+    bulk_event = AuditEvent.objects.get(request=batch[1]).payload
+    single_event = AuditEvent.objects.get(request=single, event_type="request_submitted").payload
+    assert {**bulk_event, "submission_method": None} == {**single_event, "submission_method": None}
+    assert list(batch[1].citations.values_list("provision__code", "position")) == [("KZ-CC-174", 1)]
+
+
+def test_bulk_filing_returns_earlier_requests_for_known_external_ids(kz_reporter):
+    first = requests_file_bulk(reporter=kz_reporter, batch=[valid(external_id="x-1")])[0][0]
+    before = rows()
+
+    results = requests_file_bulk(reporter=kz_reporter, batch=[valid(external_id="x-1"), valid(external_id="x-2")])
+
+    assert [(request.pk == first.pk, created) for request, created in results] == [(True, False), (False, True)]
+    assert rows()[0] == before[0] + 1
 
 
 def test_a_draft_is_submitted_after_full_validation(kz_reporter):

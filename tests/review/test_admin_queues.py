@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -169,6 +170,7 @@ def test_list_page_issues_the_same_number_of_queries_for_many_rows(file_request,
     request_claim(reviewer=policy_reviewer, request=file_request("policy"))
     client.get(LIST)  # warm caches (content types, sessions) that are not per-row
 
+    cache.clear()  # the list's total is cached until the record changes: count it in both loads
     with CaptureQueriesContext(connection) as one_row:
         assert len(listed(client.get(LIST))) == 1
     request_claim(reviewer=legal_reviewer, request=file_request("legal"))
@@ -176,6 +178,7 @@ def test_list_page_issues_the_same_number_of_queries_for_many_rows(file_request,
     request_claim(reviewer=senior_reviewer, request=file_request("policy"))
     for queue in ("legal", "human_rights"):
         file_request(queue)
+    cache.clear()
     with CaptureQueriesContext(connection) as six_rows:
         assert len(listed(client.get(LIST))) == 6
 

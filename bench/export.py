@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Export: CSV and NDJSON rows per second over a million requests, and the exporting process's peak memory.
+
+Baseline in the same run: PostgreSQL's ``COPY (SELECT ...) TO STDOUT`` (CSV) of the same columns,
+read by this process. Each export runs in a fresh process (so its peak RSS is its own) and writes
+to a sink that counts bytes, through the code the streamed API response and the export jobs use
+(audit.exports.export_write).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crs_bench REDIS_URL=redis://127.0.0.1:6379/4 \\
+        CRS_TASK_QUEUE=bench python3 bench/export.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import ensure_dataset, machine, peak_rss_mb, report, run_json, save_result, setup_django  # noqa: E402
+
+TARGET_RATIO = 1 / 3
+TARGET_PEAK_MB = 150
+
+# The CSV export's columns (audit.exports.CSV_COLUMNS), computed by PostgreSQL. The author pseudonyms
+# are an HMAC under the server's secret, which SQL cannot compute: the baseline gives the handles there.
+COPY_SQL = """
+COPY (
+SELECT r.reference, a.jurisdiction_id, a.code, a.name, r.authority_type, NULL, r.submission_method, r.external_id,
+       r.category, prov.codes, r.requested_action, r.urgency, (r.court_name <> '' AND r.court_case_number <> ''),
+       r.court_name, r.court_case_number, r.court_order_date, r.confidentiality_requested, r.status, r.outcome,
+       r.queue, r.priority, r.sla_due_at, r.sla_breached, r.workflow_version, r.rules_version, r.screening_round,
+       r.review_round, chk.completeness, chk.platform_policy, chk.local_law, chk.human_rights, chk.flags,
+       it.n, it.content_ids, it.sha256s, it.handles, NULL, it.decisions, it.removed, it.restricted, it.no_action,
+       r.created_at, r.submitted_at, r.routed_at, r.decided_at, r.closed_at
+FROM reports_takedownrequest r
+JOIN reports_agency a ON a.id = r.agency_id
+LEFT JOIN LATERAL (
+    SELECT string_agg(p.code, ';' ORDER BY c.position) AS codes
+    FROM reports_citedprovision c JOIN reports_legalprovision p ON p.id = c.provision_id WHERE c.request_id = r.id
+) prov ON true
+LEFT JOIN LATERAL (
+    SELECT max(verdict) FILTER (WHERE name = 'completeness') AS completeness,
+           max(verdict) FILTER (WHERE name = 'platform_policy') AS platform_policy,
+           max(verdict) FILTER (WHERE name = 'local_law') AS local_law,
+           max(verdict) FILTER (WHERE name = 'human_rights') AS human_rights,
+           string_agg((SELECT string_agg(cr.name || ':' || f, ';') FROM jsonb_array_elements_text(cr.flags) f),
+                      ';' ORDER BY cr.position) AS flags
+    FROM review_checkresult cr WHERE cr.request_id = r.id AND cr.round = r.screening_round
+) chk ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) AS n, string_agg(ci.code, ';' ORDER BY i.position) AS content_ids,
+           string_agg(i.snapshot_sha256, ';' ORDER BY i.position) AS sha256s,
+           string_agg(pa.handle, ';' ORDER BY i.position) AS handles,
+           string_agg(d.action, ';' ORDER BY i.position) AS decisions,
+           count(*) FILTER (WHERE d.action = 'remove_globally') AS removed,
+           count(*) FILTER (WHERE d.action = 'restrict_in_jurisdiction') AS restricted,
+           count(*) FILTER (WHERE d.action = 'no_action') AS no_action
+    FROM reports_requestitem i
+    LEFT JOIN reports_contentitem ci ON ci.id = i.content_id
+    LEFT JOIN reports_platformaccount pa ON pa.id = ci.author_id
+    LEFT JOIN LATERAL (SELECT action FROM review_decision WHERE item_id = i.id ORDER BY round DESC LIMIT 1) d ON true
+    WHERE i.request_id = r.id
+) it ON true
+WHERE r.exercise_id = %(exercise)s AND r.status <> 'draft'
+ORDER BY r.id
+) TO STDOUT WITH (FORMAT csv, HEADER true)
+"""
+
+
+class CountingSink:
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def write(self, data: bytes) -> None:
+        self.bytes += len(data)
+
+
+def run_one(kind: str) -> dict:
+    """One export in this process; prints its figures as JSON."""
+    setup_django()
+    from django.db import connection
+
+    from audit.exports import export_write
+    from audit.selectors import audit_requests
+    from reports.selectors import exercise_default
+
+    exercise = exercise_default()
+    start = time.perf_counter()
+    if kind == "copy":
+        rows, size = 0, 0
+        with connection.cursor() as cursor:
+            sql = COPY_SQL.replace("%(exercise)s", str(int(exercise.pk)))
+            with cursor.cursor.copy(sql) as copy:
+                for data in copy:
+                    size += len(data)
+                    rows += bytes(data).count(b"\n")
+        rows -= 1  # the header
+    else:
+        sink = CountingSink()
+        rows, size, _sha = export_write(audit_requests(exercise=exercise), kind, personal=False, out=sink)
+    seconds = time.perf_counter() - start
+    return {"kind": kind, "rows": rows, "bytes": size, "seconds": seconds, "rows_per_s": rows / seconds,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--one", choices=["copy", "csv", "ndjson"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one)))
+        return
+
+    ensure_dataset()
+    copy = run_json([__file__, "--one", "copy"])
+    results = {kind: run_json([__file__, "--one", kind]) for kind in ("csv", "ndjson")}
+    rows = []
+    for kind, result in results.items():
+        result["ratio"] = result["rows_per_s"] / copy["rows_per_s"]
+        result["met"] = result["ratio"] >= TARGET_RATIO and result["peak_rss_mb"] < TARGET_PEAK_MB
+        rows.append((f"{kind.upper()} export, {result['rows']:,} rows",
+                     f"{result['rows_per_s']:,.0f} rows/s ({result['seconds']:.0f} s), peak RSS "
+                     f"{result['peak_rss_mb']:.0f} MB",
+                     f"COPY {copy['rows_per_s']:,.0f} rows/s ({copy['seconds']:.0f} s)",
+                     f"≥ 1/3 of COPY, < {TARGET_PEAK_MB} MB: {result['ratio']:.2f}× "
+                     f"{'met' if result['met'] else 'NOT met'}"))
+    save_result("export", {"copy": copy, **results, "machine": machine()})
+    report("Export", rows)
+
+
+if __name__ == "__main__":
+    main()
