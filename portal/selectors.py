@@ -64,8 +64,21 @@ def dashboard_requests(*, reporter: ReporterAccount, status: str = "", category:
             Q(content__code__iexact=search) | Q(content__text__icontains=search) | Q(url__icontains=search))
         queryset = queryset.filter(Q(reference__icontains=search) | Q(justification__icontains=search)
                                    | Exists(in_items))
-    return with_queue_position(queryset).annotate(item_count=Count("items", distinct=True)).order_by(
-        "-last_activity_at", "-id")
+    return queryset.order_by("-last_activity_at", "-id")
+
+
+def with_dashboard_figures(requests: list[TakedownRequest]) -> list[TakedownRequest]:
+    """One page of the dashboard, each request with its queue position and number of items.
+
+    Computed for the page's rows only, after paginating: an agency with years of requests
+    would otherwise count items and queue places for every one of them on every view.
+    """
+    figures = {row["pk"]: row for row in with_queue_position(TakedownRequest.objects.filter(
+        pk__in=[r.pk for r in requests])).annotate(item_count=Count("items")).values("pk", "queue_ahead", "item_count")}
+    for request in requests:
+        request.queue_ahead = figures[request.pk]["queue_ahead"]
+        request.item_count = figures[request.pk]["item_count"]
+    return requests
 
 
 def status_counts(*, reporter: ReporterAccount) -> dict[str, int]:

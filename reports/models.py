@@ -439,6 +439,11 @@ class TakedownRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["exercise", "agency", "-created_at"], name="request_agency_recent"),
+            # The reporters' dashboard: the agency's requests, latest activity first.
+            models.Index(fields=["exercise", "agency", "-last_activity_at", "-id"], name="request_agency_activity"),
+            # A queued request's place in its queue (portal.selectors): the unclaimed queued requests in claim order.
+            models.Index(fields=["exercise", "queue", "priority", "sla_due_at", "id"], name="request_queued_order",
+                         condition=Q(status="queued", claimed_by__isnull=True)),
             models.Index(fields=["exercise", "queue", "priority", "sla_due_at"], name="request_queue_order"),
             models.Index(fields=["status", "last_activity_at"], name="request_status_activity"),
             models.Index(fields=["submitted_at"], name="request_submitted_at"),

@@ -25,6 +25,7 @@ def dashboard(request):
             search=chosen.get("q", ""))
         counts = portal_selectors.status_counts(reporter=account)
         page = Paginator(requests.select_related("agency"), PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = portal_selectors.with_dashboard_figures(list(page.object_list))
         context.update(
             filters=filters, page=page, filtered=bool(chosen and any(chosen.values())),
             counts=[(status, label, counts.get(status, 0)) for status, label in Status.choices],

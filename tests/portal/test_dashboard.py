@@ -102,3 +102,18 @@ def test_the_dashboard_issues_as_many_queries_for_thirteen_requests_as_for_three
         screened(file_request(kz_reporter, harmless_content_code))
 
     assert queries() == few
+
+
+def test_the_dashboard_reads_a_fixed_number_of_queries_however_many_requests_the_agency_has(
+        reporter_client, kz_reporter, harmless_content_code):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_with(total: int) -> int:
+        while kz_reporter.agency.requests.count() < total:
+            screened(file_request(kz_reporter, harmless_content_code))
+        with CaptureQueriesContext(connection) as captured:
+            assert reporter_client.get(reverse("portal:dashboard")).status_code == 200
+        return len(captured)
+
+    assert queries_with(2) == queries_with(30)
