@@ -151,6 +151,54 @@ def report(title: str, rows: list[tuple[str, str, str, str]]) -> None:
     print()
 
 
+def page_timings(client, urls: dict[str, str], loads: int) -> dict:
+    """For each page: p50/p95 over ``loads`` loads after three warm-ups, and one load's query count."""
+    from django.db import connection
+
+    results = {}
+    for name, url in urls.items():
+        for _ in range(3):
+            assert client.get(url).status_code == 200
+        queries: list[str] = []
+
+        def count(execute, sql, *args, seen=queries):
+            seen.append(sql)
+            return execute(sql, *args)
+
+        with connection.execute_wrapper(count):
+            client.get(url)
+        samples = []
+        for _ in range(loads):
+            start = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200
+        results[name] = {**percentiles(samples), "queries": len(queries)}
+    return results
+
+
+def compare_pages(script: str, urls: dict[str, str], loads: int, target_p95_ms: float,
+                  describe=lambda run: f"{run['requests']:,} requests") -> tuple[list[tuple], bool, dict, dict]:
+    """Run ``script --one`` over the thousand-request database and the million one; rows for ``report``."""
+    ensure_dataset()
+    small_url = database_url(database_url().rsplit("/", 1)[1] + "_1k")
+    ensure_dataset(SMALL_REQUESTS, small_url)
+    env = production_env()
+    small = run_json([script, "--one", "--loads", str(loads)], env={**env, "DATABASE_URL": small_url})
+    large = run_json([script, "--one", "--loads", str(loads)], env=env)
+    rows, met = [], True
+    for name in urls:
+        big, base = large[name], small[name]
+        ok = big["p95"] < target_p95_ms and big["queries"] == base["queries"]
+        met &= ok
+        rows.append((f"{name}, {describe(large)}",
+                     f"p50 {big['p50']:.0f} ms, p95 {big['p95']:.0f} ms, {big['queries']} queries",
+                     f"{describe(small)}: p50 {base['p50']:.0f} ms, p95 {base['p95']:.0f} ms, "
+                     f"{base['queries']} queries",
+                     f"p95 < {target_p95_ms} ms, same queries: {'met' if ok else 'NOT met'}"))
+    return rows, met, large, small
+
+
 def production_env() -> dict:
     """Environment for measuring pages as deployed: DEBUG off, collected static files, local hosts.
 

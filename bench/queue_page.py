@@ -14,22 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
-    SMALL_REQUESTS,
-    database_url,
-    ensure_dataset,
-    machine,
-    percentiles,
-    production_env,
-    report,
-    run_json,
-    save_result,
-    setup_django,
-)
+from bench.common import compare_pages, machine, page_timings, report, save_result, setup_django  # noqa: E402
 
 TARGET_P95_MS = 200
 URLS = {
@@ -42,7 +30,6 @@ URLS = {
 def run_one(loads: int) -> dict:
     setup_django()
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.test import Client
 
     from reports.models import TakedownRequest
@@ -52,26 +39,7 @@ def run_one(loads: int) -> dict:
         user_in_role("bench-senior", "senior_reviewer")
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(reviewer)
-    results = {"requests": TakedownRequest.objects.count()}
-    for name, url in URLS.items():
-        for _ in range(3):
-            assert client.get(url).status_code == 200
-        queries: list[str] = []
-
-        def count(execute, sql, *args, seen=queries):
-            seen.append(sql)
-            return execute(sql, *args)
-
-        with connection.execute_wrapper(count):
-            client.get(url)
-        samples = []
-        for _ in range(loads):
-            start = time.perf_counter()
-            response = client.get(url)
-            samples.append((time.perf_counter() - start) * 1000)
-            assert response.status_code == 200
-        results[name] = {**percentiles(samples), "queries": len(queries)}
-    return results
+    return {"requests": TakedownRequest.objects.count(), **page_timings(client, URLS, loads)}
 
 
 def main() -> None:
@@ -83,23 +51,7 @@ def main() -> None:
         print(json.dumps(run_one(args.loads)))
         return
 
-    ensure_dataset()
-    small_url = database_url(database_url().rsplit("/", 1)[1] + "_1k")
-    ensure_dataset(SMALL_REQUESTS, small_url)
-    env = production_env()
-    small = run_json([__file__, "--one", "--loads", str(args.loads)], env={**env, "DATABASE_URL": small_url})
-    large = run_json([__file__, "--one", "--loads", str(args.loads)], env=env)
-    rows = []
-    met = True
-    for name in URLS:
-        big, base = large[name], small[name]
-        ok = big["p95"] < TARGET_P95_MS and big["queries"] == base["queries"]
-        met &= ok
-        rows.append((f"{name}, {large['requests']:,} requests",
-                     f"p50 {big['p50']:.0f} ms, p95 {big['p95']:.0f} ms, {big['queries']} queries",
-                     f"{small['requests']:,} requests: p50 {base['p50']:.0f} ms, p95 {base['p95']:.0f} ms, "
-                     f"{base['queries']} queries",
-                     f"p95 < {TARGET_P95_MS} ms, same queries: {'met' if ok else 'NOT met'}"))
+    rows, met, large, small = compare_pages(__file__, URLS, args.loads, TARGET_P95_MS)
     save_result("queue_page", {"large": large, "small": small, "met": met, "machine": machine()})
     report("Reviewer queue list page", rows)
 
