@@ -93,8 +93,12 @@ TEMPLATES = [
 DATABASES = {"default": database_from_env(BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Locks a username after repeated failed log-ins (reports/lockout.py).
+# Locks a username after repeated failed log-ins (reports/lockout.py). The per-address limit is
+# high because a whole class often shares one address; a proxy's own address is never counted.
 AUTHENTICATION_BACKENDS = ["reports.auth.LockoutBackend"]
+LOGIN_FAILURES_PER_USERNAME = env_int("CRS_LOGIN_FAILURES_PER_USERNAME", 5)
+LOGIN_FAILURES_PER_ADDRESS = env_int("CRS_LOGIN_FAILURES_PER_ADDRESS", 100)
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -263,7 +267,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if env_bool("DJANGO_BEHIND_PROXY", False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -1,7 +1,8 @@
 """Login throttling and lockout.
 
-Five failed log-ins for one username lock it for 15 minutes; twenty from one address
-lock the address. Counts live in the cache (Redis when REDIS_URL is set, so every web
+Five failed log-ins for one username lock it for 15 minutes; a hundred from one address
+lock the address (settings LOGIN_FAILURES_PER_USERNAME and LOGIN_FAILURES_PER_ADDRESS: a
+whole class often shares one address). Counts live in the cache (Redis when REDIS_URL is set, so every web
 process sees them), in fixed windows that start at the first failure. The same limits
 apply to everyone: reporters of every agency, reviewers, administrators.
 """
@@ -11,12 +12,11 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
 
-FAILURES_PER_USERNAME = 5
-FAILURES_PER_ADDRESS = 20
 LOCKOUT = timedelta(minutes=15)
 
 
@@ -26,13 +26,20 @@ def _key(kind: str, value: str) -> str:
 
 
 def client_address(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "") if request is not None else ""
+    """The client's address; behind the TLS proxy (DJANGO_BEHIND_PROXY), the one the proxy appended."""
+    if request is None:
+        return ""
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR") or ""
 
 
 def is_locked(username: str, address: str) -> bool:
     counts = cache.get_many([_key("user", username), _key("address", address)])
-    return (counts.get(_key("user", username), 0) >= FAILURES_PER_USERNAME
-            or (bool(address) and counts.get(_key("address", address), 0) >= FAILURES_PER_ADDRESS))
+    return (counts.get(_key("user", username), 0) >= settings.LOGIN_FAILURES_PER_USERNAME
+            or (bool(address) and counts.get(_key("address", address), 0) >= settings.LOGIN_FAILURES_PER_ADDRESS))
 
 
 def _count(key: str) -> None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
@@ -168,10 +169,10 @@ def test_five_failed_log_ins_lock_the_account_even_against_the_right_password(kz
     user = get_user_model().objects.create_user("locked_user", password=PASSWORD, is_staff=True)
     other = get_user_model().objects.create_user("other_user", password=PASSWORD, is_staff=True)
 
-    _fail(client, url, user.username, lockout.FAILURES_PER_USERNAME - 1)
+    _fail(client, url, user.username, settings.LOGIN_FAILURES_PER_USERNAME - 1)
     assert client.post(url, {"username": user.username, "password": PASSWORD}).status_code == 302
     client.logout()
-    _fail(client, url, user.username, lockout.FAILURES_PER_USERNAME)
+    _fail(client, url, user.username, settings.LOGIN_FAILURES_PER_USERNAME)
     refused = client.post(url, {"username": user.username, "password": PASSWORD})
 
     assert refused.status_code == 200
@@ -184,19 +185,20 @@ def test_five_failed_log_ins_lock_the_account_even_against_the_right_password(kz
 def test_a_successful_log_in_resets_the_count(kz_scenario, client):
     user = get_user_model().objects.create_user("forgetful", password=PASSWORD)
 
-    _fail(client, "/accounts/login/", user.username, lockout.FAILURES_PER_USERNAME - 1)
+    _fail(client, "/accounts/login/", user.username, settings.LOGIN_FAILURES_PER_USERNAME - 1)
     assert client.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
     client.logout()
-    _fail(client, "/accounts/login/", user.username, lockout.FAILURES_PER_USERNAME - 1)
+    _fail(client, "/accounts/login/", user.username, settings.LOGIN_FAILURES_PER_USERNAME - 1)
 
     assert client.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
 
 
-def test_one_address_trying_many_usernames_is_locked_out(kz_scenario):
+def test_one_address_trying_many_usernames_is_locked_out(kz_scenario, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 20
     victim = get_user_model().objects.create_user("victim", password=PASSWORD)
     attacker = Client(REMOTE_ADDR="203.0.113.9")
 
-    for n in range(lockout.FAILURES_PER_ADDRESS):
+    for n in range(settings.LOGIN_FAILURES_PER_ADDRESS):
         attacker.post("/accounts/login/", {"username": f"guess{n}", "password": "wrong-password"})
 
     assert attacker.post("/accounts/login/", {"username": victim.username, "password": PASSWORD}).status_code == 200
@@ -204,11 +206,21 @@ def test_one_address_trying_many_usernames_is_locked_out(kz_scenario):
         "/accounts/login/", {"username": victim.username, "password": PASSWORD}).status_code == 302
 
 
+def test_a_class_behind_one_address_is_not_locked_out_by_its_students_typos(kz_scenario):
+    student = get_user_model().objects.create_user("late_student", password=PASSWORD)
+    classroom = Client(REMOTE_ADDR="203.0.113.50")
+
+    for n in range(30):  # thirty students, each mistyping once
+        classroom.post("/accounts/login/", {"username": f"student{n}", "password": "wrong-password"})
+
+    assert classroom.post("/accounts/login/", {"username": student.username, "password": PASSWORD}).status_code == 302
+
+
 def test_the_lock_ends_after_its_window(kz_scenario, client):
     from django.core.cache import cache
 
     user = get_user_model().objects.create_user("patient", password=PASSWORD)
-    _fail(client, "/accounts/login/", user.username, lockout.FAILURES_PER_USERNAME)
+    _fail(client, "/accounts/login/", user.username, settings.LOGIN_FAILURES_PER_USERNAME)
     assert lockout.is_locked(user.username, "127.0.0.1")
 
     cache.delete(lockout._key("user", user.username))  # what the cache's expiry does after 15 minutes
@@ -240,3 +252,18 @@ def test_an_auditor_token_is_throttled_like_a_reporters(kz_scenario, monkeypatch
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=auditor).key}")
 
     assert [client.get("/api/v1/audit/events/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_behind_the_proxy_the_forwarded_address_is_counted_not_the_proxys(kz_scenario, settings):
+    settings.BEHIND_PROXY, settings.LOGIN_FAILURES_PER_ADDRESS = True, 3
+    victim = get_user_model().objects.create_user("classmate", password=PASSWORD)
+
+    def via_proxy(client_address: str, username: str, password: str):
+        return Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"198.51.100.1, {client_address}").post(
+            "/accounts/login/", {"username": username, "password": password})
+
+    for n in range(3):
+        via_proxy("203.0.113.9", f"guess{n}", "wrong-password")
+
+    assert via_proxy("203.0.113.9", victim.username, PASSWORD).status_code == 200
+    assert via_proxy("192.0.2.44", victim.username, PASSWORD).status_code == 302
