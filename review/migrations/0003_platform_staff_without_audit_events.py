@@ -10,22 +10,22 @@ from django.db import migrations
 STAFF_GROUP = "Platform staff"
 
 
-def revoke(apps, schema_editor):
+def _change_staff_permission(apps, change: str) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     permission = Permission.objects.filter(content_type__app_label="audit", codename="view_auditevent").first()
+    if permission is None:
+        return
     for group in Group.objects.filter(name=STAFF_GROUP):
-        if permission is not None:
-            group.permissions.remove(permission)
+        getattr(group.permissions, change)(permission)
+
+
+def revoke(apps, schema_editor):
+    _change_staff_permission(apps, "remove")
 
 
 def restore(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    permission = Permission.objects.filter(content_type__app_label="audit", codename="view_auditevent").first()
-    for group in Group.objects.filter(name=STAFF_GROUP):
-        if permission is not None:
-            group.permissions.add(permission)
+    _change_staff_permission(apps, "add")
 
 
 class Migration(migrations.Migration):
