@@ -1,75 +1,212 @@
-"""The auditors' API (read-only, auditors only) and the public transparency figures.
+"""The audit trail's API: its events (auditors), signed checkpoints, inclusion and consistency proofs, verification.
 
-Everything an auditor reads is scoped to their exercise. Views stay thin: the records come
-from audit/selectors.py, exports from audit/exports.py, the figures from audit/transparency.py.
+Checkpoints and proofs are public: anyone holding a checkpoint can check that an
+event is in the log and that the log only ever grew, with the RFC 9162 algorithms
+and nothing from this project. Hashes, signatures and keys are lowercase hex; the
+signed body is given base64-encoded as ``signed_note`` (its format: audit/signing.py).
 """
 
 from __future__ import annotations
 
-import re
-from functools import partial
-
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
-from django.utils import timezone
-from django.utils.functional import cached_property
+import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from audit import exports, transparency
-from audit.filters import AuditEventFilter, AuditRequestFilter
-from audit.models import AuditEvent, ExportFormat, ExportJob
+from audit import log
+from audit.models import AuditEvent, Checkpoint
 from audit.permissions import IsAuditor
-from audit.selectors import (
-    audit_events,
-    audit_requests,
-    event_records,
-    may_see_personal_data,
-    request_records,
-    request_values,
-)
-from audit.serializers import (
-    AuditEventSerializer,
-    AuditRequestSerializer,
-    ExportJobInputSerializer,
-    ExportJobSerializer,
-    TransparencyReportSerializer,
-)
-from reports.errors import DomainError, InvalidInput, NotAllowed
-from reports.models import TakedownRequest
-from reports.pagination import StampedCountPaginator
-from reports.selectors import exercise_for_user
-from review.uniformity import workflow_uniformity
+from audit.selectors import audit_events, event_records
+from reports.tenancy import exercise_for_user
 
-JURISDICTION_CODE = re.compile(r"^[A-Z]{2}$")
+HEX32 = "64 lowercase hex digits (32 bytes)"
 
 
-class FileFormatNegotiation(DefaultContentNegotiation):
-    """On endpoints whose ``?format=`` names a file format (csv, ndjson), DRF must not read it as a renderer.
+class CheckpointSerializer(serializers.Serializer):
+    tree_size = serializers.IntegerField(help_text="Number of events in the log at this checkpoint.")
+    root_hash = serializers.CharField(help_text=f"Merkle tree root (RFC 9162), {HEX32}.")
+    timestamp = serializers.DateTimeField()
+    signature = serializers.CharField(help_text="Ed25519 signature over the signed note, 128 hex digits.")
+    public_key = serializers.CharField(help_text=f"Ed25519 public key, {HEX32}.")
+    key_id = serializers.CharField(help_text="First 16 hex digits of SHA-256 of the public key.")
+    origin = serializers.CharField(help_text="The log's name; the first line of the signed note.")
+    signed_note = serializers.CharField(help_text="Base64 of the exact bytes signed: origin, size, base64 root, "
+                                                  "timestamp, each followed by a newline.")
 
-    Files are streamed past the renderers; everything rendered (errors included) is JSON.
-    """
 
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
+class InclusionProofSerializer(serializers.Serializer):
+    leaf_index = serializers.IntegerField()
+    tree_size = serializers.IntegerField()
+    leaf_hash = serializers.CharField(help_text=f"SHA-256(0x00 || the event's canonical bytes), {HEX32}.")
+    audit_path = serializers.ListField(child=serializers.CharField(), help_text="RFC 9162 section 2.1.3.1, hex.")
+    root_hash = serializers.CharField()
 
 
-class AuditRequestPagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
+class ConsistencyProofSerializer(serializers.Serializer):
+    first = serializers.IntegerField()
+    second = serializers.IntegerField()
+    first_root = serializers.CharField()
+    second_root = serializers.CharField()
+    proof = serializers.ListField(child=serializers.CharField(), help_text="RFC 9162 section 2.1.4.1, hex.")
 
-    def paginate_queryset(self, queryset, request, view=None):
-        # The total is counted once per change of the record, not on every page (reports/pagination.py).
-        exercise = getattr(view, "exercise", None) or exercise_for_user(request.user)
-        self.django_paginator_class = partial(StampedCountPaginator, exercise=exercise)
-        return super().paginate_queryset(queryset, request, view)
+
+class BrokenLeafSerializer(serializers.Serializer):
+    leaf_index = serializers.IntegerField()
+    event_id = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class VerificationSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    events = serializers.IntegerField(help_text="Events sealed in the log.")
+    pending = serializers.IntegerField(help_text="Events written but not sealed yet.")
+    checkpoints_checked = serializers.IntegerField()
+    first_broken = BrokenLeafSerializer(allow_null=True)
+
+
+class CheckpointPagination(PageNumberPagination):
+    page_size = 100
+
+
+class CheckpointViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Signed checkpoints, newest first."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = CheckpointSerializer
+    queryset = Checkpoint.objects.order_by("-tree_size")
+    pagination_class = CheckpointPagination
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([log.checkpoint_document(c) for c in page])
+
+    @extend_schema(responses={200: CheckpointSerializer, 404: OpenApiResponse(description="The log is empty.")})
+    @action(detail=False, methods=["get"])
+    def latest(self, request):
+        checkpoint = Checkpoint.objects.order_by("-tree_size").first()
+        if checkpoint is None:
+            raise NotFound("The log has no checkpoint yet.")
+        return Response(log.checkpoint_document(checkpoint))
+
+
+def _size_param(request, name: str, *, default: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None and default is not None:
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({name: ["Give a whole number."]}) from None
+    if value < 0:
+        raise ValidationError({name: ["Give a number of at least 0."]})
+    return value
+
+
+class InclusionProofView(APIView):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = InclusionProofSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("tree_size", OpenApiTypes.INT, description="A checkpointed tree size "
+                                     "(default: the latest).")],
+        responses={200: InclusionProofSerializer, 400: OpenApiResponse(description="No such leaf or tree size.")},
+        examples=[OpenApiExample("Proof", response_only=True, value={
+            "leaf_index": 5, "tree_size": 8, "leaf_hash": "ab" * 32, "audit_path": ["cd" * 32, "ef" * 32, "01" * 32],
+            "root_hash": "23" * 32})],
+        description="Inclusion proof of the event at log index `index` in the tree of `tree_size` leaves.")
+    def get(self, request, index: str):
+        if int(index) < 0:
+            raise ValidationError({"index": ["A log index is 0 or more."]})
+        latest = log.tree_size()
+        size = _size_param(request, "tree_size", default=latest)
+        try:
+            return Response(log.inclusion_proof(index=int(index), size=size))
+        except log.ProofError as exc:
+            raise ValidationError({"tree_size": [str(exc)]}) from None
+
+
+class ConsistencyProofView(APIView):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = ConsistencyProofSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("first", OpenApiTypes.INT, required=True),
+                    OpenApiParameter("second", OpenApiTypes.INT, required=True)],
+        responses={200: ConsistencyProofSerializer, 400: OpenApiResponse(description="Sizes not checkpointed.")},
+        description="Proof that the log at size `second` extends the log at size `first` (both checkpointed).")
+    def get(self, request):
+        first, second = _size_param(request, "first"), _size_param(request, "second")
+        try:
+            return Response(log.consistency_proof(first=first, second=second))
+        except log.ProofError as exc:
+            raise ValidationError({"second": [str(exc)]}) from None
+
+
+class VerifyView(APIView):
+    """Re-computes every leaf, the tree and every checkpoint; reports the first bad leaf (auditors only)."""
+
+    permission_classes = [permissions.IsAuthenticated, IsAuditor]
+    serializer_class = VerificationSerializer
+
+    @extend_schema(responses={200: VerificationSerializer})
+    def get(self, request):
+        return Response(log.log_verify().as_dict())
+
+
+# --- The audit trail (auditors) --------------------------------------------------------------
+
+class AuditEventFilter(django_filters.FilterSet):
+    type = django_filters.CharFilter(field_name="event_type", max_length=40,
+                                     help_text="Event type, e.g. request_submitted or item_decided.")
+    request = django_filters.CharFilter(field_name="request__reference", max_length=20,
+                                        help_text="Only the events of this request (its reference).")
+    log_index = django_filters.NumberFilter(field_name="log_entry__index",
+                                            help_text="The event at this index of the transparency log.")
+    sealed = django_filters.BooleanFilter(field_name="log_entry", lookup_expr="isnull", exclude=True,
+                                          help_text="true: only events sealed into the log; false: only pending.")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["type", "request", "log_index", "sealed"]
+
+
+@extend_schema_serializer(examples=[OpenApiExample("A submission", response_only=True, value={
+    "id": 41, "uid": "0b6c3f57-9a3e-4c1e-8d1f-2a7b5e9c4d10", "type": "request_submitted",
+    "created_at": "2021-11-02T09:30:00.123456Z", "request": "CRS-2021-000123", "actor": "user:17",
+    "actor_role": "reporter", "payload": {"agency": "kz-misd", "category": "hate_speech"},
+    "canonical": "eyJhY3RvciI6eyJpZCI6InVzZXI6MTciLCJyb2xlIjoicmVwb3J0ZXIifX0=", "log_index": 40,
+    "leaf_hash": "5f" * 32})])
+class AuditEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    uid = serializers.UUIDField()
+    type = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    request = serializers.CharField(allow_null=True, help_text="The request's reference, if the event is about one.")
+    actor = serializers.CharField(help_text="Pseudonym of who acted: user:<id> or system.")
+    actor_role = serializers.CharField()
+    payload = serializers.DictField()
+    canonical = serializers.CharField(
+        help_text="Base64 of the event's canonical bytes: the exact bytes the transparency log hashes "
+                  "(leaf hash = SHA-256(0x00 || bytes)).")
+    log_index = serializers.IntegerField(allow_null=True,
+                                         help_text="The event's index in the transparency log, once sealed.")
+    leaf_hash = serializers.CharField(allow_null=True,
+                                      help_text="The leaf hash the log sealed (hex), once sealed: recompute it from "
+                                                "`canonical` to check the event was not changed since.")
+
+    def to_representation(self, instance):
+        return instance
 
 
 class AuditEventPagination(CursorPagination):
@@ -77,79 +214,6 @@ class AuditEventPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
-
-
-EXPORT_DESCRIPTION = (
-    "The filtered request log as a file, streamed in constant memory whatever its size: "
-    "`format=csv` (one row per request, the columns of docs/exports.md) or `format=ndjson` "
-    "(one request per line, each exactly as in GET /api/v1/audit/requests/). Requests filed after "
-    "the export began are left out. The export is recorded in the audit trail (export_created) "
-    "with its filters and row count, which the X-Export-Rows header also gives.\n\n"
-    "CSV columns: " + ", ".join(exports.CSV_COLUMNS) + ". Per-item columns (content_ids, "
-    "snapshot_sha256s, author_pseudonyms, author_handles, item_decisions) list one value per item "
-    "in item order, separated by ';'. Cells that a spreadsheet would run as a formula are prefixed with '."
-)
-
-
-@extend_schema(tags=["auditors"])
-class AuditRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The request log of your exercise: every filed request with its checks, route and decisions."""
-
-    permission_classes = [permissions.IsAuthenticated, IsAuditor]
-    serializer_class = AuditRequestSerializer
-    queryset = TakedownRequest.objects.none()
-    filterset_class = AuditRequestFilter
-    pagination_class = AuditRequestPagination
-    lookup_field = "reference"
-    lookup_value_regex = r"CRS-[0-9]{4}-[0-9]+"
-
-    @cached_property
-    def exercise(self):
-        return exercise_for_user(self.request.user)
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return TakedownRequest.objects.none()
-        return audit_requests(exercise=self.exercise)
-
-    @extend_schema(description="Filed requests, oldest first (by id), 50 a page (page_size up to 500). "
-                               "Drafts are not listed. Reporters are never named: submitted_by and the items' "
-                               "author_handle are null, and snapshots' author is [redacted], unless you hold "
-                               "the reports.view_personal_data permission.")
-    def list(self, request):
-        personal = may_see_personal_data(request.user)
-        queryset = request_values(self.filter_queryset(self.get_queryset()), personal=personal)
-        page = self.paginate_queryset(queryset)
-        records = request_records(list(page), personal=personal)
-        return self.get_paginated_response(self.get_serializer(records, many=True).data)
-
-    def retrieve(self, request, reference=None):
-        personal = may_see_personal_data(request.user)
-        rows = list(request_values(self.get_queryset().filter(reference=reference), personal=personal)[:1])
-        if not rows:
-            raise exceptions.NotFound
-        return Response(self.get_serializer(request_records(rows, personal=personal)[0]).data)
-
-    @extend_schema(
-        description=EXPORT_DESCRIPTION, filters=True,
-        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=ExportFormat.values, default="csv",
-                                     description="csv or ndjson.")],
-        responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row."),
-            (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR,
-                                                           description="One JSON request record per line."),
-        },
-    )
-    @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation, pagination_class=None)
-    def export(self, request):
-        fmt = request.query_params.get("format", ExportFormat.CSV)
-        stream, rows = exports.export_stream_start(actor=request.user, exercise=exercise_for_user(request.user),
-                                                   fmt=fmt, filters=request.query_params)
-        response = StreamingHttpResponse(stream, content_type=exports.CONTENT_TYPES[fmt])
-        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-        response["Content-Disposition"] = f'attachment; filename="crs-requests-{stamp}.{fmt}"'
-        response["X-Export-Rows"] = str(rows)
-        return response
 
 
 @extend_schema(tags=["auditors"])
@@ -173,145 +237,3 @@ class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(event_records(page), many=True).data)
-
-
-@extend_schema(tags=["auditors"])
-class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Background exports: ask for one, poll its progress, download the file when it is done."""
-
-    permission_classes = [permissions.IsAuthenticated, IsAuditor]
-    serializer_class = ExportJobSerializer
-    queryset = ExportJob.objects.none()
-    pagination_class = AuditRequestPagination
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ExportJob.objects.none()
-        user = self.request.user
-        return ExportJob.objects.filter(requested_by=user, exercise=exercise_for_user(user)).order_by("-created_at")
-
-    def get_object(self):
-        # get_object_or_404 raises Django's Http404; answer with the API's not_found code like the other lists.
-        try:
-            return super().get_object()
-        except Http404:
-            raise exceptions.NotFound from None
-
-    @extend_schema(
-        request=ExportJobInputSerializer, responses={202: ExportJobSerializer},
-        description="Start writing the filtered request log to a file in the background (for exports too "
-                    "large to stream comfortably). Answers 202 with the job; poll it at its URL (Location) "
-                    "for rows_done / rows_total, and download it from download_url once status is done.",
-        examples=[OpenApiExample("A job just created", response_only=True, status_codes=["202"], value={
-            "id": "6f1c2a9e-0d4b-4b57-9c0e-3a8d2f7b1e55", "format": "ndjson",
-            "filters": {"jurisdiction": "KZ", "submitted_after": "2021-07-01"}, "personal_data": False,
-            "status": "pending", "rows_done": 0, "rows_total": None, "progress": None, "size": None,
-            "sha256": "", "error": "", "created_at": "2021-12-01T10:00:00Z", "started_at": None,
-            "finished_at": None, "download_url": None})],
-    )
-    def create(self, request):
-        serializer = ExportJobInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        job = exports.export_job_create(actor=request.user, exercise=exercise_for_user(request.user),
-                                        fmt=serializer.validated_data["format"],
-                                        filters=serializer.validated_data["filters"])
-        data = ExportJobSerializer(job, context=self.get_serializer_context()).data
-        location = request.build_absolute_uri(f"{request.path.rstrip('/')}/{job.pk}/")
-        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
-
-    @extend_schema(
-        responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, "application/x-ndjson"): OpenApiTypes.BINARY,
-                   409: OpenApiResponse(description="The export is not finished yet (or failed).")},
-        description="The finished file, with its SHA-256 in the job's sha256.")
-    @action(detail=True, methods=["get"], content_negotiation_class=FileFormatNegotiation)
-    def download(self, request, pk=None):
-        job = self.get_object()
-        if job.status != ExportJob.Status.DONE:
-            raise DomainError(f"The export is {job.get_status_display().lower()}; download it once its status "
-                              "is done.", code="not_ready", status=409)
-        if job.personal_data and not may_see_personal_data(request.user):
-            raise NotAllowed("This export holds personal data, and you no longer hold the permission to see it.")
-        path = exports.export_path(job)
-        if not path.exists():
-            raise exceptions.NotFound("The export's file is no longer there; ask for a new export.")
-        response = FileResponse(path.open("rb"), as_attachment=True,
-                                filename=f"crs-requests-{job.created_at:%Y%m%dT%H%M%SZ}.{job.format}",
-                                content_type=exports.CONTENT_TYPES[job.format])
-        return response
-
-
-class TransparencyThrottle(AnonRateThrottle):
-    """The public report is read by anyone: one anonymous rate for all, per address."""
-
-
-@extend_schema(tags=["transparency"])
-class TransparencyView(APIView):
-    """Public figures per jurisdiction and half-year: no account needed."""
-
-    permission_classes = [permissions.AllowAny]
-    authentication_classes = []
-    throttle_classes = [TransparencyThrottle]
-    content_negotiation_class = FileFormatNegotiation
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("period", OpenApiTypes.STR, pattern=r"^[0-9]{4}-H[12]$",
-                             description="Half-year, e.g. 2021-H2 (July to December 2021). "
-                                         "Default: the latest half-year with requests."),
-            OpenApiParameter("jurisdiction", OpenApiTypes.STR, pattern="^[A-Za-z]{2}$",
-                             description="Only this jurisdiction (ISO 3166-1 alpha-2)."),
-            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], default="json"),
-        ],
-        responses={
-            (200, "application/json"): TransparencyReportSerializer,
-            (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.STR,
-                description="One row per jurisdiction and a last row for all (jurisdiction ALL); columns: "
-                            + ", ".join(transparency.CSV_COLUMNS) + "."),
-        },
-        description="Requests submitted in the half-year, per requester jurisdiction: requests, items, by "
-                    "category, by requested action, item outcomes from the latest review round, share with a "
-                    "court order, median days from submission to decision.",
-    )
-    def get(self, request):
-        params = request.query_params
-        exercise = exercise_for_user(request.user)
-        fmt = params.get("format", "json")
-        if fmt not in ("json", "csv"):
-            raise InvalidInput({"format": ["Use json or csv."]})
-        code = (params.get("jurisdiction") or "").strip().upper() or None
-        if code is not None and not JURISDICTION_CODE.match(code):
-            raise InvalidInput({"jurisdiction": ["Use an ISO 3166-1 alpha-2 code, e.g. KZ."]})
-        period = (transparency.Period.parse(params["period"]) if params.get("period")
-                  else transparency.default_period(exercise=exercise))
-        report = transparency.transparency_report_cached(exercise=exercise, period=period, jurisdiction=code)
-        if fmt == "csv":
-            response = HttpResponse(transparency.report_csv(report), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="crs-transparency-{period.code}.csv"'
-            return response
-        return Response(TransparencyReportSerializer(report).data)
-
-
-class UniformitySerializer(serializers.Serializer):
-    identical = serializers.BooleanField(help_text="True when every jurisdiction's requests went through the same "
-                                                   "workflow versions and the same sequence of checks.")
-    jurisdictions = serializers.DictField(help_text="Per jurisdiction: screenings, and how many went through each "
-                                                    "workflow version, rules version and check sequence.")
-    differences = serializers.ListField(child=serializers.DictField(),
-                                        help_text="Per jurisdiction, what it went through that not all others did.")
-
-
-@extend_schema(tags=["auditors"])
-class UniformityView(APIView):
-    """Whether every government's requests went through the same process, per jurisdiction."""
-
-    permission_classes = [permissions.IsAuthenticated, IsAuditor]
-    serializer_class = UniformitySerializer
-
-    @extend_schema(responses={200: UniformitySerializer}, examples=[OpenApiExample("One process", value={
-        "identical": True, "differences": [],
-        "jurisdictions": {"KZ": {"screenings": 120, "workflow_versions": {"1": 120}, "rules_versions": {"2021.1": 120},
-                                 "check_sequences": {"completeness>platform_policy>local_law>human_rights": 120}}}},
-        response_only=True)])
-    def get(self, request):
-        return Response(workflow_uniformity(exercise=exercise_for_user(request.user)))

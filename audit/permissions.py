@@ -1,6 +1,6 @@
 from rest_framework import permissions
 
-from audit.selectors import is_auditor
+from reports.roles import is_auditor
 
 
 class IsAuditor(permissions.BasePermission):

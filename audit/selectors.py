@@ -1,262 +1,24 @@
-"""Reads for auditors: the request log as plain records, the audit trail, pseudonyms.
-
-Records are built a chunk of requests at a time from ``.values()`` queries (the requests,
-then their citations, items, latest checks and decisions: five queries per chunk whatever
-its size), so the API, the streamed exports and the background exports read the same
-data the same way and never issue a query per row.
-
-Privacy: a record names the agency and roles, never the reporter; the author of reported
-content appears as a pseudonym (``author_pseudonym``) and the handle is removed from the
-snapshot. With ``personal=True`` (the ``reports.view_personal_data`` permission) the
-submitter's username and the author's handle are included as well.
-"""
+"""Reads of the audit trail: the exercise's events, each with its canonical bytes and its place in the log."""
 
 from __future__ import annotations
 
 import base64
-import json
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from datetime import date, datetime
-from functools import lru_cache
+from collections.abc import Iterable
+from datetime import datetime
 
-from django.conf import settings
-from django.db import connection
-from django.db.models import CharField, F, Func, Max, Q, QuerySet, TextField
-from django.db.models.functions import Cast
-from django.utils.crypto import salted_hmac
+from django.db.models import Q, QuerySet
 
 from audit.models import AuditEvent
 from reports import roles
-from reports.models import CitedProvision, Exercise, RequestItem, Status, TakedownRequest
-from review.models import CheckResult, Decision
-
-PERSONAL_DATA_PERMISSION = "reports.view_personal_data"
-PSEUDONYM_SALT = "crs.audit.author-pseudonym"
-PSEUDONYM_HEX_CHARS = 16  # 64 bits: collisions are negligible for a platform's worth of accounts
-REDACTED = "[redacted]"
-DEFAULT_CHUNK_SIZE = 1000
-
-REQUEST_VALUES = (
-    "id", "reference", "agency__code", "agency__name", "agency__jurisdiction_id", "authority_type", "category",
-    "requested_action", "justification", "urgency", "court_name", "court_case_number", "court_order_date",
-    "confidentiality_requested", "submission_method", "external_id", "status", "outcome", "queue", "priority",
-    "sla_breached", "workflow_version", "rules_version", "screening_round", "review_round",
-)
-# Read as the text a record holds (see ``_time_text``), under these names.
-REQUEST_TIMES = ("sla_due_at", "created_at", "submitted_at", "routed_at", "decided_at", "closed_at")
+from reports.models import Exercise
 
 
-# --- Who may read ---------------------------------------------------------------------------
-
-def is_auditor(user) -> bool:
-    return roles.has_role(user, roles.AUDITOR)
-
-
-def may_see_personal_data(user) -> bool:
-    return bool(user and user.is_authenticated and user.has_perm(PERSONAL_DATA_PERMISSION))
-
-
-def author_pseudonym(handle: str) -> str:
-    """A stable stand-in for an account handle: HMAC-SHA256 under a key derived from SECRET_KEY, truncated.
-
-    The same handle always gives the same pseudonym (so an auditor can count requests per
-    affected account), and the handle cannot be recovered without the server's secret.
-    """
-    return _pseudonym(handle, settings.SECRET_KEY)
-
-
-@lru_cache(maxsize=100_000)
-def _pseudonym(handle: str, secret: str) -> str:
-    # Cached: an export names the same accounts again and again (the secret is part of the key).
-    digest = salted_hmac(PSEUDONYM_SALT, handle, secret=secret, algorithm="sha256").hexdigest()
-    return f"acct-{digest[:PSEUDONYM_HEX_CHARS]}"
-
-
-# --- Requests -------------------------------------------------------------------------------
-
-def audit_requests(*, exercise: Exercise) -> QuerySet[TakedownRequest]:
-    """Every filed request of the exercise (drafts are the reporter's own and are left out), by id."""
-    return TakedownRequest.objects.filter(exercise=exercise).exclude(status=Status.DRAFT).order_by("id")
-
-
-def _time(value: datetime | str | None) -> str | None:
-    # The same text DRF writes for a DateTimeField under UTC, so API and NDJSON agree byte for byte.
+def api_time(value: datetime | str | None) -> str | None:
+    """A time as the API writes it: the text DRF gives a DateTimeField under UTC, so API and exports agree."""
     if value is None or isinstance(value, str):
-        return value  # already formatted by the database (UTCText)
+        return value  # already formatted by the database
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-class UTCText(Func):
-    """A timestamp as ``_time`` writes it, formatted by PostgreSQL: ``2021-07-01T09:30:00.250000Z``.
-
-    Exports read millions of timestamps; formatting them in the database saves parsing each
-    into a datetime and formatting it again. Microseconds appear only when there are any, as
-    in ``datetime.isoformat``.
-    """
-
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        sql, params = compiler.compile(self.get_source_expressions()[0])
-        utc = f"(({sql}) AT TIME ZONE 'UTC')"
-        return (f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-                f"mod(date_part('microseconds', {utc})::bigint, 1000000) <> 0 THEN to_char({utc}, '.US') ELSE '' END "
-                f"|| 'Z')", [*params, *params, *params, *params])
-
-
-def _time_text(name: str):
-    """The column as text on PostgreSQL; elsewhere the datetime itself, which ``_time`` formats."""
-    return UTCText(name) if connection.vendor == "postgresql" else F(name)
-
-
-@lru_cache(maxsize=1024)
-def _flag_tuple(text: str) -> tuple:
-    return tuple(json.loads(text))
-
-
-def _flags(text: str) -> list:
-    # Most checks carry one of a few flag lists: decode each distinct one once.
-    return list(_flag_tuple(text))
-
-
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _redacted_snapshot(snapshot: dict, personal: bool) -> dict:
-    if personal or "author" not in snapshot:
-        return snapshot
-    return {**snapshot, "author": REDACTED}
-
-
-def request_records(rows: list[dict], *, personal: bool, snapshots: bool = True,
-                    ids: QuerySet | None = None) -> list[dict]:
-    """Turn a chunk of ``REQUEST_VALUES`` rows into complete records, in five queries whatever the chunk size.
-
-    ``snapshots=False`` leaves the items' snapshots out (the CSV export has no column for them).
-    ``ids`` may give the rows' ids as a query (``values("id")``) rather than a list of thousands
-    of parameters, which the driver would have to splice into each of the four queries.
-    """
-    if not rows:
-        return []
-    if ids is None:
-        ids = [row["id"] for row in rows]
-
-    provisions: dict[int, list[str]] = defaultdict(list)
-    for request_id, code in (CitedProvision.objects.filter(request_id__in=ids)
-                             .order_by("request_id", "position").values_list("request_id", "provision__code")):
-        provisions[request_id].append(code)
-
-    checks: dict[int, list[dict]] = defaultdict(list)
-    for check in (CheckResult.objects.filter(request_id__in=ids, round=F("request__screening_round"))
-                  .order_by("request_id", "position")
-                  .values("request_id", "round", "name", "version", "verdict", "explanation",
-                          flags_json=Cast("flags", TextField()))):
-        check["flags"] = _flags(check.pop("flags_json"))
-        checks[check.pop("request_id")].append(check)
-
-    decisions: dict[int, list[dict]] = defaultdict(list)
-    for decision in (Decision.objects.filter(request_id__in=ids).order_by("item_id", "round")
-                     .values("item_id", "round", "action", "reason_code", "rationale", "reviewer_tier",
-                             "contradicts_checks", decided_text=_time_text("decided_at"))):
-        item_id = decision.pop("item_id")
-        decision["decided_at"] = _time(decision.pop("decided_text"))
-        decisions[item_id].append(decision)
-
-    items: dict[int, list[dict]] = defaultdict(list)
-    item_fields = ["id", "request_id", "position", "content__code", "content__author__handle",
-                   "content__author__persona", "url", "snapshot_sha256"] + (["snapshot"] if snapshots else [])
-    for item in (RequestItem.objects.filter(request_id__in=ids).order_by("request_id", "position")
-                 .values(*item_fields)):
-        handle = item["content__author__handle"]
-        history = decisions.get(item["id"], [])
-        items[item["request_id"]].append({
-            "position": item["position"],
-            "content_id": item["content__code"],
-            "url": item["url"],
-            "author_pseudonym": author_pseudonym(handle) if handle else None,
-            "author_handle": handle if personal else None,
-            "author_persona": item["content__author__persona"],
-            "snapshot": _redacted_snapshot(item["snapshot"] or {}, personal) if snapshots else None,
-            "snapshot_sha256": item["snapshot_sha256"],
-            "decision": history[-1] if history else None,
-            "decisions": history,
-        })
-
-    return [_record(row, provisions[row["id"]], checks[row["id"]], items[row["id"]], personal) for row in rows]
-
-
-def _record(row: dict, provisions: list[str], checks: list[dict], items: list[dict], personal: bool) -> dict:
-    has_court_order = bool(row["court_name"] and row["court_case_number"])
-    return {
-        "reference": row["reference"],
-        "jurisdiction": row["agency__jurisdiction_id"],
-        "agency": row["agency__code"],
-        "agency_name": row["agency__name"],
-        "authority_type": row["authority_type"],
-        "submitted_by": row.get("submitted_by__username") if personal else None,
-        "submission_method": row["submission_method"],
-        "external_id": row["external_id"],
-        "category": row["category"],
-        "provisions": provisions,
-        "requested_action": row["requested_action"],
-        "justification": row["justification"],
-        "urgency": row["urgency"],
-        "has_court_order": has_court_order,
-        "court_order": {"court": row["court_name"], "case_number": row["court_case_number"],
-                        "date": _day(row["court_order_date"])} if has_court_order else None,
-        "confidentiality_requested": row["confidentiality_requested"],
-        "status": row["status"],
-        "outcome": row["outcome"] or None,
-        "routing": {
-            "queue": row["queue"] or None,
-            "priority": row["priority"],
-            "sla_due_at": _time(row["sla_due_at_text"]),
-            "sla_breached": row["sla_breached"],
-            "workflow_version": row["workflow_version"],
-            "rules_version": row["rules_version"],
-            "screening_round": row["screening_round"],
-            "review_round": row["review_round"],
-        },
-        "checks": checks,
-        "items": items,
-        "created_at": _time(row["created_at_text"]),
-        "submitted_at": _time(row["submitted_at_text"]),
-        "routed_at": _time(row["routed_at_text"]),
-        "decided_at": _time(row["decided_at_text"]),
-        "closed_at": _time(row["closed_at_text"]),
-    }
-
-
-def request_values(queryset: QuerySet[TakedownRequest], *, personal: bool) -> QuerySet:
-    fields = REQUEST_VALUES + (("submitted_by__username",) if personal else ())
-    return queryset.values(*fields, **{f"{name}_text": _time_text(name) for name in REQUEST_TIMES})
-
-
-def iter_request_records(queryset: QuerySet[TakedownRequest], *, personal: bool, snapshots: bool = True,
-                         chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[list[dict]]:
-    """Yield the records of ``queryset`` in chunks, by ascending id, in constant memory.
-
-    Keyset pagination (``id > last``) rather than OFFSET, so the millionth row costs what the
-    first did; and no cursor is held open between chunks. Requests filed after the export began
-    are left out, so that the export describes one moment's log.
-    """
-    upper = TakedownRequest.objects.aggregate(upper=Max("id"))["upper"]
-    if upper is None:
-        return
-    queryset = queryset.filter(id__lte=upper).order_by("id")
-    base = request_values(queryset, personal=personal)
-    last = 0
-    while True:
-        rows = list(base.filter(id__gt=last)[:chunk_size])
-        if not rows:
-            return
-        # The chunk is exactly the queryset's rows between the two keys.
-        ids = queryset.filter(id__gt=last, id__lte=rows[-1]["id"]).order_by().values("id")
-        last = rows[-1]["id"]
-        yield request_records(rows, personal=personal, snapshots=snapshots, ids=ids)
 
 
 # --- Events ---------------------------------------------------------------------------------
@@ -274,7 +36,7 @@ def event_record(event: AuditEvent) -> dict:
         "id": event.pk,
         "uid": str(event.uid),
         "type": event.event_type,
-        "created_at": _time(event.created_at),
+        "created_at": api_time(event.created_at),
         "request": event.request.reference if event.request_id else None,
         "actor": f"user:{event.actor_id}" if event.actor_id else roles.SYSTEM,
         "actor_role": event.actor_role,

@@ -1,21 +1,18 @@
-"""Routes of the auditors' API (/api/v1/audit/), the transparency figures and the public page."""
+"""Routes of the audit trail's API: its events (/api/v1/audit/events/).
+
+The checkpoints and proofs are routed in config/urls.py, beside the API's index.
+"""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from audit import api, views
+from audit import api
 
 app_name = "audit"
 
 router = SimpleRouter()
-router.register("requests", api.AuditRequestViewSet, basename="audit-request")
 router.register("events", api.AuditEventViewSet, basename="audit-event")
-router.register("exports", api.ExportJobViewSet, basename="audit-export")
 
 urlpatterns = [
-    path("api/v1/audit/uniformity/", api.UniformityView.as_view(), name="uniformity"),
     path("api/v1/audit/", include(router.urls)),
-    path("api/v1/transparency/", api.TransparencyView.as_view(), name="transparency-api"),
-    path("transparency/", views.transparency_page, name="transparency"),
-    path("transparency/<str:code>/", views.transparency_country_page, name="transparency-country"),
 ]

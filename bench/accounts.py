@@ -25,7 +25,7 @@ def bench_accounts() -> Accounts:
 
     from reports.models import Agency, ContentItem, LegalProvision, ReporterAccount
     from reports.roles import AUDITOR, ensure_role_groups
-    from reports.selectors import exercise_default
+    from reports.tenancy import exercise_default
 
     exercise = exercise_default()
     users = get_user_model().objects

@@ -30,7 +30,7 @@ def run_one(loads: int) -> dict:
     from django.test import Client
 
     from reports.models import Agency, ReporterAccount, TakedownRequest
-    from reports.selectors import exercise_default
+    from reports.tenancy import exercise_default
     from tests.factories import ReporterFactory, UserFactory
 
     exercise = exercise_default()

@@ -78,9 +78,9 @@ def reserve_ids(model, count: int) -> int:
 
 def build_templates(count: int, seed: int) -> list[int]:
     """File and screen real requests; decide most of them as reviewers would."""
+    from filing.services import request_file
+    from filing.simulation import synthetic_requests
     from reports.models import Status
-    from reports.services import request_file
-    from reports.simulation import synthetic_requests
     from review.models import Decision
     from review.services import item_decide, request_claim, request_screen
     from tests.factories import user_in_role
@@ -239,7 +239,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from reports.scenarios import load_scenario
+    from classroom.scenarios import load_scenario
 
     call_command("migrate", verbosity=0)
     load_scenario(args.scenario)

@@ -83,9 +83,9 @@ def run_one(kind: str) -> dict:
     setup_django()
     from django.db import connection
 
-    from audit.exports import export_write
-    from audit.selectors import audit_requests
-    from reports.selectors import exercise_default
+    from reports.tenancy import exercise_default
+    from transparency.exports import export_write
+    from transparency.selectors import audit_requests
 
     exercise = exercise_default()
     start = time.perf_counter()

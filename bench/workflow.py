@@ -63,9 +63,9 @@ def noop_rate(count: int, broker) -> float:
 
 def workflow_rate(count: int, seed: int) -> dict:
     from audit.models import AuditEvent
+    from filing.services import request_file
+    from filing.simulation import synthetic_requests
     from reports.models import Status, TakedownRequest
-    from reports.services import request_file
-    from reports.simulation import synthetic_requests
 
     inputs = list(synthetic_requests(count=count, seed=seed))
     start = time.perf_counter()

@@ -15,23 +15,17 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch
 
-from audit import charts
 from audit.models import AuditEvent
 from reports.models import Appeal, Exercise, Queue, Status, TakedownRequest
-from review.models import CheckResult, Decision, ScreeningRun
+from review.models import ITEM_OUTCOME_OF_ACTION, CheckResult, Decision, ItemOutcome, ScreeningRun
+from transparency import charts
 
 # A class runs for an hour or two: decisions take minutes, not days.
 SECONDS_PER_MINUTE = 60
 ROUTE_KEYS = [(Queue.POLICY.value, "Platform policy"), (Queue.LEGAL.value, "Local law"),
               (Queue.HUMAN_RIGHTS.value, "Human-rights escalation"), ("needs_info", "Sent back for information")]
 RISK_KEYS = [("low", "Low risk"), ("medium", "Medium risk"), ("high", "High risk")]
-OUTCOME_KEYS = [("removed_policy_violation", "Removed (platform policy)"), ("restricted_locally", "Restricted locally"),
-                ("no_action", "No action"), ("pending", "Pending")]
-DECISION_OUTCOME = {
-    Decision.Action.REMOVE_GLOBALLY: "removed_policy_violation",
-    Decision.Action.RESTRICT_IN_JURISDICTION: "restricted_locally",
-    Decision.Action.NO_ACTION: "no_action",
-}
+OUTCOME_KEYS = ItemOutcome.choices
 
 
 @dataclass
@@ -131,8 +125,8 @@ def exercise_debrief(*, exercise: Exercise) -> dict:
             summary.hr_flags[flag] += 1
             hr_flags[flag] += 1
         for decision in decisions:
-            summary.outcomes[DECISION_OUTCOME[decision.action]] += 1
-        summary.outcomes["pending"] += request.item_count - len(decisions)
+            summary.outcomes[ITEM_OUTCOME_OF_ACTION[decision.action]] += 1
+        summary.outcomes[ItemOutcome.PENDING.value] += request.item_count - len(decisions)
         summary.contradictions += len(row.contradictions)
         summary.appeals += len(row.appeals)
         summary.reversed += sum(1 for appeal in row.appeals if appeal.status == Appeal.Status.REVERSED)

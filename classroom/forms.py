@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
-from portal.forms import PortalForm
-from reports.exercises import ASSIGNABLE, agencies_for
+from classroom.scenarios import available_scenarios
+from classroom.services import ASSIGNABLE, agencies_for
+from reports.forms import PortalForm
 from reports.models import Exercise, ExerciseRole, PlatformAccount
-from reports.scenarios import available_scenarios
 
 
 class ExerciseForm(PortalForm):

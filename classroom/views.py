@@ -13,19 +13,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 
-from classroom import selectors
+from classroom import selectors, services
 from classroom.debrief import exercise_debrief
 from classroom.forms import ExerciseForm, JoinForm, RoleForm
-from portal.forms import add_domain_errors
-from reports import exercises
+from classroom.services import may_run
 from reports.errors import DomainError
-from reports.exercises import is_instructor, may_run
+from reports.forms import add_domain_errors
 from reports.models import Exercise, ExerciseMembership, ExerciseRole
-from reports.selectors import membership_for
+from reports.roles import is_instructor
+from reports.tenancy import membership_for
 
 
 def home(request):
-    """Instructors: their exercises. Students: their exercise, or the join form."""
+    """Instructors: their services. Students: their exercise, or the join form."""
     if not request.user.is_authenticated:
         return redirect("classroom:join")
     if is_instructor(request.user):
@@ -44,7 +44,7 @@ def exercise_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            exercise = exercises.exercise_create(instructor=request.user, name=data["name"],
+            exercise = services.exercise_create(instructor=request.user, name=data["name"],
                                                  scenario=data["scenario"], brief=data["brief"])
         except DomainError as exc:
             add_domain_errors(form, exc)
@@ -63,11 +63,11 @@ def join(request):
         data = form.cleaned_data
         try:
             if new_account:
-                membership = exercises.student_register_and_join(
+                membership = services.student_register_and_join(
                     username=data["username"], password=data["password"], join_code=data["join_code"])
                 login(request, membership.user, backend=settings.AUTHENTICATION_BACKENDS[0])
             else:
-                membership = exercises.exercise_join(user=request.user, join_code=data["join_code"])
+                membership = services.exercise_join(user=request.user, join_code=data["join_code"])
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
@@ -82,7 +82,7 @@ def _exercise(slug: str) -> Exercise:
 
 
 def _run_page(request, exercise: Exercise, *, failed: tuple[int, RoleForm] | None = None, status: int = 200):
-    agencies = list(exercises.agencies_for(exercise))
+    agencies = list(services.agencies_for(exercise))
     accounts = list(selectors.platform_accounts_of(exercise))
     members = list(selectors.members_of(exercise))
     rows = []
@@ -126,7 +126,7 @@ def member_assign(request, slug: str, member_id: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            exercises.membership_assign(instructor=request.user, membership=membership, role=data["role"],
+            services.membership_assign(instructor=request.user, membership=membership, role=data["role"],
                                         agency_code=data["agency"],
                                         platform_account_id=int(data["platform_account"] or 0) or None)
         except DomainError as exc:
@@ -155,13 +155,13 @@ def _move(request, slug: str, service, done: str):
 
 @login_required
 def exercise_open(request, slug: str):
-    return _move(request, slug, exercises.exercise_open,
+    return _move(request, slug, services.exercise_open,
                  "The exercise is open: reporters can file, reviewers decide, affected users appeal.")
 
 
 @login_required
 def exercise_close(request, slug: str):
-    return _move(request, slug, exercises.exercise_close,
+    return _move(request, slug, services.exercise_close,
                  "The exercise is closed: nothing more can be filed or decided, and the debrief is ready.")
 
 

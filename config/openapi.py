@@ -12,7 +12,7 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import AllowAny
 
-from reports.serializers import ApiErrorSerializer
+from reports.api_errors import ApiErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input or filters: every problem is listed under fields.",

@@ -54,8 +54,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "reports",
-    "review",
     "audit",
+    "review",
+    "filing",
+    "transparency",
     "portal",
     "classroom",
 ]
@@ -132,7 +134,6 @@ STORAGES = {
         ),
     },
 }
-EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
@@ -216,11 +217,11 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "seal-audit-log": {"task": "audit.tasks.seal_audit_log", "schedule": timedelta(seconds=5)},
-    "watch-sla": {"task": "review.tasks.watch_sla", "schedule": timedelta(seconds=60)},
-    "sweep-stuck-requests": {"task": "review.tasks.sweep_stuck_requests", "schedule": timedelta(seconds=60)},
-    "expire-stale-claims": {"task": "review.tasks.expire_stale_claims", "schedule": timedelta(seconds=60)},
-    "close-decided-requests": {"task": "review.tasks.close_decided_requests", "schedule": timedelta(hours=1)},
+    "log-seal-all": {"task": "audit.tasks.log_seal_all", "schedule": timedelta(seconds=5)},
+    "sla-watch": {"task": "review.tasks.sla_watch", "schedule": timedelta(seconds=60)},
+    "stuck-requests-sweep": {"task": "review.tasks.stuck_requests_sweep", "schedule": timedelta(seconds=60)},
+    "claims-expire": {"task": "review.tasks.claims_expire", "schedule": timedelta(seconds=60)},
+    "decided-requests-close": {"task": "review.tasks.decided_requests_close", "schedule": timedelta(hours=1)},
 }
 
 # --- Workflow -------------------------------------------------------------------------

@@ -3,9 +3,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from audit.log_api import CheckpointViewSet, ConsistencyProofView, InclusionProofView, VerifyView
+from audit.api import CheckpointViewSet, ConsistencyProofView, InclusionProofView, VerifyView
+from filing.api import ContentViewSet, JurisdictionViewSet, RequestViewSet
 from portal import views as portal_views
-from reports.api import ContentViewSet, JurisdictionViewSet, RequestViewSet
 
 router = DefaultRouter()
 router.register("requests", RequestViewSet, basename="request")
@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/audit/verify/", VerifyView.as_view(), name="verify-log"),
     path("api/v1/", include(router.urls)),
     path("", include("audit.urls")),
+    path("", include("transparency.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("portal.urls")),

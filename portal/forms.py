@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 
+from filing.inputs import CourtOrderInput, ItemInput, RequestInput
 from reports.errors import DomainError
 from reports.models import (
     Agency,
@@ -22,7 +23,6 @@ from reports.models import (
     Status,
     Urgency,
 )
-from reports.services import CourtOrderInput, ItemInput, RequestInput
 
 PROPOSE_AGENCY = "__new__"
 EVIDENCE_ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"

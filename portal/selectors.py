@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from reports import selectors
+from filing.selectors import content_for_exercise, requests_for_agency
 from reports.models import (
     Appeal,
     ContentItem,
@@ -21,6 +21,8 @@ from reports.models import (
     Status,
     TakedownRequest,
 )
+from reports.tenancy import exercise_for_user, reporter_account_for
+from review.models import CheckResult, Decision, item_policy
 
 # Requests whose status can no longer change: the page stops asking for updates.
 FINAL_STATUSES = (Status.CLOSED, Status.WITHDRAWN)
@@ -53,7 +55,7 @@ def queue_position(request: TakedownRequest) -> int | None:
 def dashboard_requests(*, reporter: ReporterAccount, status: str = "", category: str = "",
                        search: str = "") -> QuerySet[TakedownRequest]:
     """The agency's requests, newest activity first, filtered and searched, with their queue positions."""
-    queryset = selectors.requests_for_agency(reporter=reporter)
+    queryset = requests_for_agency(reporter=reporter)
     if status:
         queryset = queryset.filter(status=status)
     if category:
@@ -82,7 +84,7 @@ def with_dashboard_figures(requests: list[TakedownRequest]) -> list[TakedownRequ
 
 
 def status_counts(*, reporter: ReporterAccount) -> dict[str, int]:
-    rows = (selectors.requests_for_agency(reporter=reporter).order_by().values("status")
+    rows = (requests_for_agency(reporter=reporter).order_by().values("status")
             .annotate(n=Count("id")).values_list("status", "n"))
     return dict(rows)
 
@@ -104,7 +106,7 @@ def feed(*, exercise: Exercise, viewer_country: str | None, country: str = "", l
          persona: str = "", posted_from: date | None = None, posted_to: date | None = None
          ) -> QuerySet[ContentItem]:
     """The platform's posts, newest first, each with its active restriction in the viewer's country (if any)."""
-    queryset = selectors.content_for_exercise(exercise=exercise)
+    queryset = content_for_exercise(exercise=exercise)
     if country:
         queryset = queryset.filter(country=country)
     if language:
@@ -131,12 +133,12 @@ def feed_choices(*, exercise: Exercise) -> tuple[list[str], list[str]]:
 def evidence_for_viewer(*, user, reference: str, evidence_id: int) -> Evidence | None:
     """An evidence file, if ``user`` may see its request: a verified reporter of the owning agency, or
     platform staff with ``reports.view_evidence`` in the same exercise. Anyone else gets None (a 404)."""
-    exercise = selectors.exercise_for_user(user)
+    exercise = exercise_for_user(user)
     evidence = (Evidence.objects.select_related("request")
                 .filter(pk=evidence_id, request__reference=reference, request__exercise=exercise).first())
     if evidence is None:
         return None
-    reporter = selectors.reporter_account_for(user)
+    reporter = reporter_account_for(user)
     if reporter is not None:
         allowed = reporter.can_file and evidence.request.agency_id == reporter.agency_id
     else:
@@ -171,8 +173,6 @@ def notices_for_author(*, account: PlatformAccount) -> list[Notice]:
     A notice exists once a request is decided and its latest decision on the item removed or
     restricted the post; a decision of no action needs no notice.
     """
-    from review.models import CheckResult, Decision
-
     items = (RequestItem.objects
              .filter(content__author=account, request__exercise_id=account.exercise_id,
                      request__status__in=(Status.DECIDED, Status.CLOSED))
@@ -193,10 +193,8 @@ def notices_for_author(*, account: PlatformAccount) -> list[Notice]:
         request, content = item.request, item.content
         country = request.agency.jurisdiction
         if decision.action == Decision.Action.REMOVE_GLOBALLY:
-            policy = _policy_for_round(request.check_results.all(), request.screening_round)
-            found = next((entry for entry in (policy.findings.get("items", []) if policy else [])
-                          if entry["position"] == item.position), {"rules": []})
-            rules = [f"{rule['rule']} {rule['title']}" for rule in found.get("rules", [])]
+            policy = next((r for r in request.check_results.all() if r.round == request.screening_round), None)
+            rules = [f"{rule['rule']} {rule['title']}" for rule in item_policy(policy, item.position)["rules"]]
             notices.append(Notice(item=item, request=request, content=content, decision=decision, where="worldwide",
                                   rules=rules, provisions=[],
                                   still_in_force=content.removed_globally_at is not None
@@ -209,10 +207,6 @@ def notices_for_author(*, account: PlatformAccount) -> list[Notice]:
                                   rules=[], provisions=provisions, still_in_force=in_force,
                                   appeal=next(iter(item.appeals.all()), None)))
     return notices
-
-
-def _policy_for_round(results, round_: int):
-    return next((result for result in results if result.round == round_), None)
 
 
 def notice_for_author(*, account: PlatformAccount, item_id: int) -> Notice | None:

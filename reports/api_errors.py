@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -62,3 +62,13 @@ def exception_handler(exc, context):
     code = getattr(getattr(exc, "detail", None), "code", None) or getattr(exc, "default_code", "error")
     response.data = {"code": str(code), "detail": str(detail), "fields": {}}
     return response
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The one error format of the API (this module)."""
+
+    code = serializers.CharField(help_text="Stable, machine-readable: invalid, not_found, not_authenticated, ...")
+    detail = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   help_text="Messages per dotted input path, e.g. items.1.content_id; "
+                                             "empty when the error is not about a field.")

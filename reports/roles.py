@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
 
 POLICY_REVIEWER = "policy_reviewer"
 LEGAL_REVIEWER = "legal_reviewer"
@@ -75,6 +75,12 @@ def reviewer_tiers(user) -> list[str]:
     return [tier for tier in REVIEWER_TIERS if tier in codes]
 
 
+def reviewer_may_work(user, queue: str) -> bool:
+    """Whether the person's tier works this queue (the senior tier works all three)."""
+    tiers = reviewer_tiers(user)
+    return SENIOR_REVIEWER in tiers or QUEUE_TIER.get(queue) in tiers
+
+
 def role_of(user) -> str:
     """The role an audit event records for this person (the most specific one they hold)."""
     if user is None or not user.is_authenticated:
@@ -93,8 +99,6 @@ def role_of(user) -> str:
 
 def ensure_role_groups() -> dict[str, object]:
     """The role groups with their permissions, created where missing (idempotent)."""
-    from django.contrib.auth.models import Group, Permission
-
     groups = {}
     for code, permissions in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=GROUP_NAMES[code])
@@ -103,3 +107,19 @@ def ensure_role_groups() -> dict[str, object]:
         group.permissions.add(*wanted)
         groups[code] = group
     return groups
+
+
+PERSONAL_DATA_PERMISSION = "reports.view_personal_data"
+
+
+def is_instructor(user) -> bool:
+    return bool(user and user.is_authenticated and (user.is_superuser or has_role(user, INSTRUCTOR)))
+
+
+def is_auditor(user) -> bool:
+    return has_role(user, AUDITOR)
+
+
+def may_see_personal_data(user) -> bool:
+    """Reporters' usernames and authors' handles in exports: a permission of its own (reports.view_personal_data)."""
+    return bool(user and user.is_authenticated and user.has_perm(PERSONAL_DATA_PERMISSION))

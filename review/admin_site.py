@@ -12,6 +12,9 @@ from __future__ import annotations
 from django.contrib import admin
 
 from reports.auth import AdminLoginForm
+from reports.models import Appeal
+from reports.tenancy import exercise_for_user
+from review.selectors import claims_of, queue_overview
 
 
 class ReviewAdminSite(admin.AdminSite):
@@ -22,9 +25,6 @@ class ReviewAdminSite(admin.AdminSite):
     login_form = AdminLoginForm
 
     def index(self, request, extra_context=None):
-        from reports.selectors import exercise_for_user
-        from review.selectors import claims_of, queue_overview
-
         context = dict(extra_context or {})
         if request.user.has_perm("reports.view_takedownrequest"):
             exercise = exercise_for_user(request.user)
@@ -32,8 +32,6 @@ class ReviewAdminSite(admin.AdminSite):
             context["review_claims"] = list(claims_of(exercise=exercise, user=request.user)[:20])
             context["review_can_claim"] = request.user.has_perm("reports.review_takedownrequest")
         if request.user.has_perm("reports.view_appeal"):
-            from reports.models import Appeal
-
             context["appeals_waiting"] = Appeal.objects.filter(exercise=exercise_for_user(request.user),
                                                                status=Appeal.Status.PENDING).count()
         return super().index(request, extra_context=context)

@@ -35,6 +35,23 @@ class DecisionAction(models.TextChoices):
     NO_ACTION = "no_action", "No action"
 
 
+class ItemOutcome(models.TextChoices):
+    """What became of a reported item, as the transparency report and the debrief count it."""
+
+    REMOVED_POLICY_VIOLATION = "removed_policy_violation", "Removed (platform policy)"
+    RESTRICTED_LOCALLY = "restricted_locally", "Restricted locally"
+    NO_ACTION = "no_action", "No action"
+    PENDING = "pending", "Pending"
+
+
+# The one mapping from a reviewer's decision to the outcome it counts as.
+ITEM_OUTCOME_OF_ACTION = {
+    DecisionAction.REMOVE_GLOBALLY.value: ItemOutcome.REMOVED_POLICY_VIOLATION.value,
+    DecisionAction.RESTRICT_IN_JURISDICTION.value: ItemOutcome.RESTRICTED_LOCALLY.value,
+    DecisionAction.NO_ACTION.value: ItemOutcome.NO_ACTION.value,
+}
+
+
 class DecisionReason(models.TextChoices):
     POLICY_VIOLATION = "policy_violation", "Violates platform policy"
     UNLAWFUL_LOCALLY = "unlawful_locally", "Unlawful under the cited local law"
@@ -123,6 +140,20 @@ class CheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.verdict}"
+
+
+NOT_ASSESSED = {"verdict": "not_assessed", "rules": []}
+
+
+def item_policy(policy_check: CheckResult | None, position: int) -> dict:
+    """The platform-policy check's finding on one item: its verdict and the community standards it matched.
+
+    ``not_assessed`` when there is no such check yet or the item named no post. The request-level
+    verdict is the most serious of the items' (review/checks/platform_policy.py), so an item may read
+    "no violation" while the request reads "unclear" because of another item.
+    """
+    findings = policy_check.findings.get("items", []) if policy_check is not None else []
+    return next((entry for entry in findings if entry["position"] == position), dict(NOT_ASSESSED))
 
 
 class Decision(models.Model):

@@ -61,9 +61,5 @@ def sla_hours(priority: int, rules) -> int:
     return table[priority]
 
 
-def sla_due(priority: int, start: datetime, rules=None) -> datetime:
-    if rules is None:
-        from review.rules import active_ruleset, compile_rules
-
-        rules = compile_rules(active_ruleset().data)
+def sla_due(priority: int, start: datetime, rules) -> datetime:
     return start + timedelta(hours=sla_hours(priority, rules))

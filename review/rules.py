@@ -14,10 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from django.db import IntegrityError, transaction
 
 from reports.errors import DomainError
 from reports.models import Category, Persona
+from review.models import RuleSet
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 DEFAULT_RULES_FILE = RULES_DIR / "2021.1.yaml"
@@ -155,21 +155,30 @@ def compile_rules(data: dict) -> CompiledRules:
     return _compile(rules_digest(data), json.dumps(data, sort_keys=True))
 
 
-def active_ruleset():
-    """The active rule set; installs the bundled default on a fresh installation."""
-    from review.models import RuleSet
-    from review.services import ruleset_activate
+class NoActiveRules(RuleError):
+    def __init__(self):
+        super().__init__("No rule set is active; run `python3 manage.py migrate`, which installs the bundled rules.")
 
+
+def active_ruleset() -> RuleSet:
+    """The active rule set (``manage.py migrate`` installs the bundled one; activating another is audited)."""
     active = RuleSet.objects.filter(state=RuleSet.State.ACTIVE).first()
-    if active is not None:
-        return active
-    data = load_rules_file(DEFAULT_RULES_FILE)
-    try:
-        with transaction.atomic():
-            ruleset, _ = RuleSet.objects.get_or_create(
-                version=data["version"], defaults={"data": data, "data_sha256": rules_digest(data),
-                                                   "description": data.get("description", "")})
-            return ruleset_activate(ruleset=ruleset, actor=None)
-    except IntegrityError:
-        # Another worker activated it at the same moment.
-        return RuleSet.objects.get(state=RuleSet.State.ACTIVE)
+    if active is None:
+        raise NoActiveRules()
+    return active
+
+
+def active_rules() -> CompiledRules:
+    """The active rule set, compiled (cached per content, so screening does not recompile its patterns)."""
+    return compile_rules(active_ruleset().data)
+
+
+@lru_cache(maxsize=4)
+def _bundled(path: Path, modified: int) -> str:
+    # Keyed by modification time: an edited file is read again.
+    return json.dumps(load_rules_file(path), sort_keys=True)
+
+
+def bundled_rules() -> dict:
+    """The rule file shipped with the product (DEFAULT_RULES_FILE), read and validated once."""
+    return json.loads(_bundled(DEFAULT_RULES_FILE, DEFAULT_RULES_FILE.stat().st_mtime_ns))

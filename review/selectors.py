@@ -14,9 +14,10 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from audit.stamps import record_stamp
 from reports import roles
-from reports.models import Exercise, Queue, RequestItem, Status, TakedownRequest
-from review.models import CheckResult, Decision
+from reports.models import ContentRestriction, Exercise, Queue, RequestItem, Status, TakedownRequest
+from review.models import CheckResult, Decision, item_policy
 
 OPEN_STATES = (Status.QUEUED, Status.IN_REVIEW)
 QUEUE_COUNTS_CACHE_SECONDS = 60
@@ -37,8 +38,6 @@ class QueueSummary:
 
 def queue_overview(*, exercise: Exercise, user, now: datetime | None = None) -> list[QueueSummary]:
     """Each queue with its open, unclaimed and overdue requests (one query for all queues)."""
-    from review.services import reviewer_may_work
-
     now = now or timezone.now()
     counts = _queue_counts(exercise=exercise, user=user, now=now)
     summaries = []
@@ -47,7 +46,7 @@ def queue_overview(*, exercise: Exercise, user, now: datetime | None = None) -> 
         summaries.append(QueueSummary(
             code=queue.value, label=queue.label, open=row.get("open", 0), unclaimed=row.get("unclaimed", 0),
             overdue=row.get("overdue", 0), claimed_by_me=row.get("mine", 0),
-            may_work=reviewer_may_work(user, queue.value)))
+            may_work=roles.reviewer_may_work(user, queue.value)))
     return summaries
 
 
@@ -57,8 +56,6 @@ def _queue_counts(*, exercise: Exercise, user, now: datetime) -> dict[str, dict]
     A request that falls overdue while the counts are kept is counted when the minute turns:
     as often as the SLA watcher looks.
     """
-    from audit.transparency import record_stamp
-
     minute = now.replace(second=0, microsecond=0)
     key = f"crs.queues:{record_stamp(exercise)}:{user.pk}:{minute.isoformat()}"
     counts = cache.get(key)
@@ -118,6 +115,33 @@ def day_end(now: datetime) -> datetime:
     return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+# --- Decisions against the findings ----------------------------------------------------------
+
+def latest_checks(request: TakedownRequest) -> dict[str, CheckResult]:
+    results = CheckResult.objects.filter(request=request, round=request.screening_round)
+    return {result.name: result for result in results}
+
+
+def decision_contradictions(*, request: TakedownRequest, item: RequestItem, action: str) -> list[str]:
+    """How a decision would go against the automated findings (each needs a senior reviewer)."""
+    checks = latest_checks(request)
+    finding = item_policy(checks.get(CheckResult.Name.PLATFORM_POLICY), item.position)
+    law = checks.get("local_law")
+    rights = checks.get("human_rights")
+    problems = []
+    if action == Decision.Action.REMOVE_GLOBALLY and finding["verdict"] != "violates":
+        problems.append("the platform-policy check found no violation in this item")
+    if action == Decision.Action.RESTRICT_IN_JURISDICTION:
+        if rights and rights.verdict == "high":
+            problems.append("the human-rights check marked this request high risk")
+        if law and law.verdict == "unsupported":
+            problems.append("the local-law check found no valid legal basis")
+    if action == Decision.Action.NO_ACTION and any(r["severity"] == "critical" for r in finding["rules"]) \
+            and finding["verdict"] == "violates":
+        problems.append("the platform-policy check found a critical violation in this item")
+    return problems
+
+
 # --- The request page -----------------------------------------------------------------------
 
 def request_for_review(*, exercise: Exercise, pk) -> TakedownRequest | None:
@@ -168,15 +192,12 @@ def request_page(request: TakedownRequest) -> dict:
     latest_round = rounds.get(request.screening_round, [])
     earlier = [CheckRound(number, checks) for number, checks in sorted(rounds.items(), reverse=True)
                if number != request.screening_round]
-    policy = next((c for c in latest_round if c.name == "platform_policy"), None)
-    per_item = {entry["position"]: entry for entry in (policy.findings.get("items", []) if policy else [])}
+    policy = next((c for c in latest_round if c.name == CheckResult.Name.PLATFORM_POLICY), None)
 
     items = []
     content_ids = [item.content_id for item in request.items.all() if item.content_id]
     restrictions: dict[int, list[str]] = {}
     if content_ids:
-        from reports.models import ContentRestriction
-
         for content_id, country in (ContentRestriction.objects.filter(content_id__in=content_ids,
                                                                       lifted_at__isnull=True)
                                     .order_by("country").values_list("content_id", "country")):
@@ -185,7 +206,7 @@ def request_page(request: TakedownRequest) -> dict:
         decisions = list(item.decisions.all())
         items.append(ItemView(
             item=item, snapshot=item.snapshot or {},
-            policy=per_item.get(item.position, {"verdict": "not_assessed", "rules": []}),
+            policy=item_policy(policy, item.position),
             decisions=decisions, current=decisions[-1] if decisions else None,
             restricted_in=restrictions.get(item.content_id, [])))
     return {
@@ -200,8 +221,6 @@ def request_page(request: TakedownRequest) -> dict:
 
 def decision_warnings(*, request: TakedownRequest, item: RequestItem, user) -> list[dict]:
     """For each possible decision on ``item``: how it would contradict the checks, and who may make it."""
-    from review.services import decision_contradictions
-
     senior = roles.SENIOR_REVIEWER in roles.reviewer_tiers(user)
     warnings = []
     for action in Decision.Action:

@@ -1,4 +1,4 @@
-"""Celery entry points of the workflow: load by id, call a service, return."""
+"""Celery entry points of the workflow, each named after the service it calls: load by id, call, return."""
 
 from __future__ import annotations
 
@@ -12,32 +12,30 @@ TASK_OPTIONS = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_
 
 
 @shared_task(**TASK_OPTIONS)
-def screen_request(request_id: int) -> None:
+def request_screen(request_id: int) -> None:
     services.request_screen(request_id=request_id)
 
 
 @shared_task(**TASK_OPTIONS)
-def screen_requests(request_ids: list[int]) -> None:
-    """A bulk filing's requests, one after the other; a retry skips those already screened."""
-    for request_id in request_ids:
-        services.request_screen(request_id=request_id)
+def requests_screen(request_ids: list[int]) -> None:
+    services.requests_screen(request_ids=request_ids)
 
 
 @shared_task(acks_late=True)
-def watch_sla() -> int:
+def sla_watch() -> int:
     return services.sla_watch()
 
 
 @shared_task(acks_late=True)
-def sweep_stuck_requests() -> int:
+def stuck_requests_sweep() -> int:
     return len(services.stuck_requests_sweep())
 
 
 @shared_task(acks_late=True)
-def expire_stale_claims() -> int:
+def claims_expire() -> int:
     return services.claims_expire()
 
 
 @shared_task(acks_late=True)
-def close_decided_requests() -> int:
+def decided_requests_close() -> int:
     return services.decided_requests_close()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from classroom.scenarios import load_scenario
 from reports import roles
 from reports.models import ReporterAccount
-from reports.scenarios import load_scenario
 from tests.factories import ReporterFactory, UserFactory, user_in_role
 
 # Classroom exercises built through the real services: instructor, classroom, restricted.

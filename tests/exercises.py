@@ -10,10 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from classroom.services import exercise_create, exercise_join, exercise_open, membership_assign
+from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from filing.services import request_file
 from reports import roles
-from reports.exercises import exercise_create, exercise_join, exercise_open, membership_assign
 from reports.models import ContentItem, ExerciseRole, PlatformAccount, ReporterAccount, TakedownRequest
-from reports.services import CourtOrderInput, ItemInput, RequestInput, request_file
 from review.services import item_decide, request_claim, request_screen
 from tests.factories import UserFactory, user_in_role
 

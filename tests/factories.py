@@ -18,7 +18,7 @@ from reports.models import (
     PlatformAccount,
     ReporterAccount,
 )
-from reports.selectors import exercise_default
+from reports.tenancy import exercise_default
 
 
 class UserFactory(factory.django.DjangoModelFactory):

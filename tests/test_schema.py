@@ -12,7 +12,8 @@ import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
-from reports.services import CourtOrderInput, ItemInput, RequestInput, request_file
+from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from filing.services import request_file
 from review.services import item_decide, request_claim, request_screen
 
 EXPECTED_OPERATIONS = {
@@ -169,8 +170,8 @@ def test_the_api_keeps_to_its_schema_for_auditors_and_reporters(wsgi_app, filed_
         status_code_conformance,
     )
 
-    from audit.exports import export_job_create, export_job_run
-    from reports.selectors import exercise_default
+    from reports.tenancy import exercise_default
+    from transparency.exports import export_job_create, export_job_run
 
     # A finished export, so that the download endpoint has a file to describe.
     job = export_job_run(job_id=export_job_create(actor=auditor, exercise=exercise_default(), fmt="csv",

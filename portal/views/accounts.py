@@ -9,12 +9,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
-from portal.forms import PROPOSE_AGENCY, REGISTRATION_FIELDS, RegistrationForm, add_domain_errors
-from reports import selectors
-from reports.accounts import AgencyProposal, reporter_register
+from filing.services import AgencyProposal, reporter_register
+from portal.forms import PROPOSE_AGENCY, REGISTRATION_FIELDS, RegistrationForm
 from reports.auth import LoginForm
 from reports.errors import DomainError
-from reports.models import Agency
+from reports.forms import add_domain_errors
+from reports.models import Agency, ExerciseRole
+from reports.roles import is_instructor
+from reports.tenancy import membership_for, reporter_account_for
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -47,12 +49,9 @@ def register(request):
 
 def start_page(user) -> str:
     """Where a person begins after logging in: the place their role works in."""
-    from reports.exercises import is_instructor
-    from reports.models import ExerciseRole
-
-    if selectors.reporter_account_for(user) is not None:
+    if reporter_account_for(user) is not None:
         return reverse("portal:dashboard")
-    membership = selectors.membership_for(user)
+    membership = membership_for(user)
     if membership is not None and membership.role == ExerciseRole.AFFECTED_USER:
         return reverse("portal:platform")
     if is_instructor(user):

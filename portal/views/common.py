@@ -9,8 +9,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from reports import selectors
+from filing.selectors import request_for_reporter, requests_for_agency
 from reports.models import ReporterAccount, TakedownRequest
+from reports.tenancy import reporter_account_for
 
 
 def reporter_view(view=None, *, verified: bool = True):
@@ -26,7 +27,7 @@ def reporter_view(view=None, *, verified: bool = True):
         def wrapper(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            account = selectors.reporter_account_for(request.user)
+            account = reporter_account_for(request.user)
             if account is None:
                 return render(request, "portal/forbidden.html", {"reason": "not_reporter"}, status=403)
             if verified and not account.can_file:
@@ -42,8 +43,8 @@ def own_request_or_404(account: ReporterAccount, reference: str, *, detail: bool
     """One of the agency's requests; another agency's reference is answered exactly like a missing one."""
     try:
         if detail:
-            return selectors.request_for_reporter(reporter=account, reference=reference)
-        return selectors.requests_for_agency(reporter=account).select_related("agency").get(reference=reference)
+            return request_for_reporter(reporter=account, reference=reference)
+        return requests_for_agency(reporter=account).select_related("agency").get(reference=reference)
     except TakedownRequest.DoesNotExist:
         raise Http404("No such request in your agency's records.") from None
 

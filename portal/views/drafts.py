@@ -11,12 +11,14 @@ from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from portal.forms import REQUEST_FIELDS, DraftForm, add_domain_errors, draft_initial, item_from_text
+from filing.inputs import RequestInput, request_as_input
+from filing.selectors import provisions_for_jurisdiction, request_for_reporter
+from filing.services import evidence_attach, request_draft_save, request_submit
+from portal.forms import REQUEST_FIELDS, DraftForm, draft_initial, item_from_text
 from portal.views.common import own_request_or_404, reporter_view
-from reports import selectors
 from reports.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
+from reports.forms import add_domain_errors
 from reports.models import Status
-from reports.services import RequestInput, draft_input, evidence_attach, request_draft_save, request_submit
 
 # The two things a draft may lack that a submission may not (reports.services._validate says the same).
 SUBMIT_REQUIRED = {"items": "Name at least one item: a content id or a URL.", "category": "Choose the reason category."}
@@ -63,7 +65,7 @@ def _render_edit(request, draft, form, *, status: int = 200):
 
 
 def _provisions(account):
-    return list(selectors.provisions_for_jurisdiction(account.agency.jurisdiction_id))
+    return list(provisions_for_jurisdiction(account.agency.jurisdiction_id))
 
 
 def _missing_for_submit(data: RequestInput) -> dict[str, str]:
@@ -82,7 +84,7 @@ def draft_edit(request, reference: str):
     if moved:
         return moved
     jurisdiction = account.agency.jurisdiction_id
-    current = draft_input(draft)
+    current = request_as_input(draft)
     if request.method != "POST":
         return _render_edit(request, draft, DraftForm(initial=draft_initial(current), jurisdiction=jurisdiction))
 
@@ -123,7 +125,7 @@ def draft_edit(request, reference: str):
                                        kind=form.cleaned_data["evidence_kind"])
         except DomainError as exc:
             # The rest of the form is saved; show it as saved, with the file's problem next to the file box.
-            saved = DraftForm(_form_data(draft_input(draft)), jurisdiction=jurisdiction)
+            saved = DraftForm(_form_data(request_as_input(draft)), jurisdiction=jurisdiction)
             saved.is_valid()
             add_domain_errors(saved, exc, REQUEST_FIELDS)
             messages.info(request, "Your other changes are saved in the draft.")
@@ -133,7 +135,7 @@ def draft_edit(request, reference: str):
     if action == "review":
         missing = _missing_for_submit(data)
         if missing:
-            saved = DraftForm(_form_data(draft_input(draft)), jurisdiction=jurisdiction)
+            saved = DraftForm(_form_data(request_as_input(draft)), jurisdiction=jurisdiction)
             saved.is_valid()
             add_domain_errors(saved, InvalidInput({name: [text] for name, text in missing.items()}))
             messages.info(request, "Your changes are saved in the draft.")
@@ -153,8 +155,8 @@ def draft_review(request, reference: str):
 
 
 def _render_review(request, reference: str, *, error: str = "", status: int = 200):
-    draft = selectors.request_for_reporter(reporter=request.reporter, reference=reference)
-    data = draft_input(draft)
+    draft = request_for_reporter(reporter=request.reporter, reference=reference)
+    data = request_as_input(draft)
     warnings = []
     if not data.legal_basis and not (data.court_order and data.court_order.court):
         warnings.append("You cite no legal provision and no court order.")
@@ -184,7 +186,7 @@ def draft_submit(request, reference: str):
         messages.info(request, exc.message)
         return redirect("portal:request-detail", draft.reference)
     except InvalidInput as exc:
-        form = DraftForm(_form_data(draft_input(draft)), jurisdiction=account.agency.jurisdiction_id)
+        form = DraftForm(_form_data(request_as_input(draft)), jurisdiction=account.agency.jurisdiction_id)
         form.is_valid()
         add_domain_errors(form, exc, REQUEST_FIELDS)
         return _render_edit(request, draft, form, status=400)

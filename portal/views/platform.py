@@ -10,21 +10,22 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from filing.services import draft_add_content
 from portal import selectors as portal_selectors
-from portal.forms import AppealForm, FeedFilterForm, add_domain_errors
+from portal.forms import AppealForm, FeedFilterForm
 from portal.views.common import reporter_view, safe_next
-from reports import selectors
-from reports.appeals import appeal_file
 from reports.errors import DomainError
+from reports.forms import add_domain_errors
 from reports.models import ContentItem, ExerciseRole, Jurisdiction, PlatformAccount
-from reports.services import draft_add_content
+from reports.tenancy import exercise_for_user, membership_for, reporter_account_for
+from review.services import appeal_file
 
 PAGE_SIZE = 20
 
 
 def platform_feed(request):
-    account = selectors.reporter_account_for(request.user)
-    exercise = selectors.exercise_for_user(request.user)
+    account = reporter_account_for(request.user)
+    exercise = exercise_for_user(request.user)
     # A reporter sees the platform from their agency's country, where its restrictions apply;
     # an affected user from their own account's country.
     viewer_country = account.agency.jurisdiction_id if account else None
@@ -52,7 +53,7 @@ def platform_feed(request):
 
 def _own_platform_account(user) -> PlatformAccount | None:
     """The simulated account this student speaks for, if their role in the exercise is an affected user."""
-    membership = selectors.membership_for(user)
+    membership = membership_for(user)
     if membership is None or membership.role != ExerciseRole.AFFECTED_USER:
         return None
     return membership.platform_account

@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from reports import selectors
+from reports.tenancy import reporter_account_for
 
 
 def landing(request):
-    return render(request, "portal/landing.html", {"account": selectors.reporter_account_for(request.user)})
+    return render(request, "portal/landing.html", {"account": reporter_account_for(request.user)})
 
 
 def healthz(request):

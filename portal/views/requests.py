@@ -11,22 +11,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
+from filing import services
+from filing.inputs import request_as_input
+from filing.selectors import latest_decisions, provisions_for_jurisdiction
+from filing.services import EVIDENCE_OPEN_STATES, MAX_RECONSIDERATIONS
 from portal import selectors as portal_selectors
-from portal.forms import (
-    REQUEST_FIELDS,
-    EvidenceForm,
-    ReconsiderForm,
-    RespondForm,
-    WithdrawForm,
-    add_domain_errors,
-    draft_initial,
-)
+from portal.forms import REQUEST_FIELDS, EvidenceForm, ReconsiderForm, RespondForm, WithdrawForm, draft_initial
 from portal.views.common import own_request_or_404, reporter_view
-from reports import selectors, services, transitions
+from reports import transitions
 from reports.errors import DomainError, InvalidInput
+from reports.forms import add_domain_errors
 from reports.models import RequestMessage, Status, TakedownRequest
-from reports.services import EVIDENCE_OPEN_STATES, MAX_RECONSIDERATIONS, draft_input
-from reports.timeline import request_timeline
+from review.timeline import request_timeline
 
 # How often a request's page asks whether anything changed (it stops once the request is final).
 POLL_INTERVAL_MS = 2000
@@ -75,8 +71,8 @@ def live_state(req: TakedownRequest) -> dict:
 def _render_detail(request, req: TakedownRequest, *, status: int = 200, **bound_forms):
     account = request.reporter
     jurisdiction = account.agency.jurisdiction_id
-    current = draft_input(req)
-    decisions = selectors.latest_decisions(req)
+    current = request_as_input(req)
+    decisions = latest_decisions(req)
     timeline = request_timeline(req)
     state = live_state(req)
     thread = list(req.messages.all())
@@ -97,7 +93,7 @@ def _render_detail(request, req: TakedownRequest, *, status: int = 200, **bound_
         "citations": list(req.citations.all()),
         "thread": thread,
         "asked": next((m for m in reversed(thread) if m.kind == RequestMessage.Kind.INFO_REQUEST), None),
-        "jurisdiction_provisions": list(selectors.provisions_for_jurisdiction(jurisdiction)),
+        "jurisdiction_provisions": list(provisions_for_jurisdiction(jurisdiction)),
         "evidence": list(req.evidence.all()),
         "actions": state["actions"],
         "actions_key": ",".join(state["actions"]),
@@ -144,7 +140,7 @@ def request_respond(request, reference: str):
                               respond_form=form)
     try:
         services.request_respond(reporter=account, request=req, message=form.cleaned_data["message"],
-                                changes=form.changes(draft_input(req)))
+                                changes=form.changes(request_as_input(req)))
     except DomainError as exc:
         return _refused(request, req, exc, "respond_form", form, REQUEST_FIELDS)
     messages.success(request, "Your answer is sent. The request goes through the automated checks again.")

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 import reports.models
 from django.conf import settings
+import django.db.models.functions.text
+import django.db.models.lookups
 from django.db import migrations, models
 
 
@@ -204,7 +206,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['created_at', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['info_request', 'info_response', 'reconsideration'])), name='message_kind_valid'), models.CheckConstraint(condition=models.Q(('body__length__gt', 0)), name='message_body_present')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['info_request', 'info_response', 'reconsideration'])), name='message_kind_valid'), models.CheckConstraint(condition=django.db.models.lookups.GreaterThan(django.db.models.functions.text.Length('body'), 0), name='message_body_present')],
             },
         ),
         migrations.CreateModel(
@@ -220,7 +222,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['position'],
-                'constraints': [models.UniqueConstraint(fields=('request', 'position'), name='request_item_position_unique'), models.UniqueConstraint(condition=models.Q(('content__isnull', False)), fields=('request', 'content'), name='request_item_content_once'), models.CheckConstraint(condition=models.Q(('content__isnull', False), models.Q(('url', ''), _negated=True), _connector='OR'), name='request_item_has_target'), models.CheckConstraint(condition=models.Q(('content__isnull', True), ('snapshot_sha256__length', 64), _connector='OR'), name='request_item_snapshot_hashed')],
+                'constraints': [models.UniqueConstraint(fields=('request', 'position'), name='request_item_position_unique'), models.UniqueConstraint(condition=models.Q(('content__isnull', False)), fields=('request', 'content'), name='request_item_content_once'), models.CheckConstraint(condition=models.Q(('content__isnull', False), models.Q(('url', ''), _negated=True), _connector='OR'), name='request_item_has_target'), models.CheckConstraint(condition=models.Q(('content__isnull', True), django.db.models.lookups.Exact(django.db.models.functions.text.Length('snapshot_sha256'), 64), _connector='OR'), name='request_item_snapshot_hashed')],
             },
         ),
         migrations.CreateModel(

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.contrib.auth.management import create_permissions
+import django.db.models.functions.text
+import django.db.models.lookups
 from django.db import migrations, models
 
 # Appeals are read by everyone who reads request data and decided by the reviewer tiers;
@@ -171,7 +173,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='appeal',
-            constraint=models.CheckConstraint(condition=models.Q(('statement__length__gt', 0)), name='appeal_statement_present'),
+            constraint=models.CheckConstraint(condition=django.db.models.lookups.GreaterThan(django.db.models.functions.text.Length('statement'), 0), name='appeal_statement_present'),
         ),
         migrations.AddConstraint(
             model_name='appeal',

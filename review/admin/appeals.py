@@ -17,12 +17,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from reports.appeals import DECIDE_PERMISSION, appeal_decide
+from audit.admin import ReadOnlyAdmin
 from reports.errors import DomainError
+from reports.forms import add_domain_errors
 from reports.models import Appeal
-from reports.selectors import exercise_for_user
-from review.admin.forms import add_domain_error
-from review.admin.records import ReadOnlyAdmin
+from reports.tenancy import exercise_for_user
+from review.services import DECIDE_PERMISSION, appeal_decide
 
 
 class AppealDecisionForm(forms.Form):
@@ -115,7 +115,7 @@ class AppealAdmin(ReadOnlyAdmin):
                 decided = appeal_decide(reviewer=request.user, appeal=appeal, outcome=form.cleaned_data["outcome"],
                                         rationale=form.cleaned_data["rationale"])
             except DomainError as exc:
-                add_domain_error(form, exc)
+                add_domain_errors(form, exc)
             else:
                 text = ("Appeal upheld: the decision stands." if decided.status == Appeal.Status.UPHELD else
                         "Appeal reversed: " + ("the post is restored." if decided.content_restored

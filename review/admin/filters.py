@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from reports.models import Status
+from review.rules import active_ruleset
 from review.selectors import OPEN_STATES, day_end
 
 
@@ -73,7 +74,5 @@ class PriorityFilter(admin.AllValuesFieldListFilter):
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
-        from review.rules import active_ruleset
-
         priorities = active_ruleset().data["routing"]["sla_hours"]
         self.lookup_choices = sorted(int(priority) for priority in priorities)

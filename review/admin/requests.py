@@ -19,15 +19,17 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince, timeuntil
 
+from audit.stamps import StampedCountPaginator
 from reports.errors import DomainError
+from reports.forms import add_domain_errors
 from reports.models import Evidence, Queue, Status, TakedownRequest
-from reports.pagination import StampedCountPaginator
-from reports.selectors import exercise_for_user
-from reports.timeline import request_timeline
+from reports.roles import reviewer_may_work
+from reports.tenancy import exercise_for_user
 from review import selectors, services
 from review.admin.filters import ClaimFilter, PriorityFilter, SlaFilter, StatusFilter
-from review.admin.forms import AskInfoForm, DecisionForm, EscalateForm, add_domain_error
+from review.admin.forms import AskInfoForm, DecisionForm, EscalateForm
 from review.models import Decision
+from review.timeline import request_timeline
 
 REVIEW_PERMISSION = "reports.review_takedownrequest"
 EVIDENCE_PERMISSION = "reports.view_evidence"
@@ -154,7 +156,7 @@ class TakedownRequestAdmin(admin.ModelAdmin):
         context = dict(extra_context or {})
         queue = request.GET.get("queue__exact", "")
         if queue in Queue.values and request.user.has_perm(REVIEW_PERMISSION) \
-                and services.reviewer_may_work(request.user, queue):
+                and reviewer_may_work(request.user, queue):
             context["claim_next_queue"] = Queue(queue)
         context["review_queues"] = selectors.queue_overview(exercise=self._exercise(request), user=request.user)
         return super().changelist_view(request, extra_context=context)
@@ -180,7 +182,7 @@ class TakedownRequestAdmin(admin.ModelAdmin):
                 "sla_state": selectors.sla_state(obj),
                 "holds_claim": holds and can_review,
                 "can_claim": can_review and obj.status == Status.QUEUED and obj.claimed_by_id is None
-                and services.reviewer_may_work(user, obj.queue),
+                and reviewer_may_work(user, obj.queue),
                 "can_view_evidence": user.has_perm(EVIDENCE_PERMISSION),
                 "escalation_targets": [Queue(q) for q in services.ESCALATION_TARGETS if q != obj.queue],
             })
@@ -303,7 +305,7 @@ class TakedownRequestAdmin(admin.ModelAdmin):
                                                     reason_code=form.cleaned_data["reason_code"],
                                                     rationale=form.cleaned_data["rationale"])
                 except DomainError as exc:
-                    add_domain_error(form, exc)
+                    add_domain_errors(form, exc)
                 else:
                     obj.refresh_from_db(fields=["status", "outcome"])
                     text = f"Item {item.position}: {Decision.Action(decision.action).label}."
@@ -329,7 +331,7 @@ class TakedownRequestAdmin(admin.ModelAdmin):
             try:
                 services.request_ask_info(reviewer=request.user, request=obj, message=form.cleaned_data["message"])
             except DomainError as exc:
-                add_domain_error(form, exc)
+                add_domain_errors(form, exc)
             else:
                 self.message_user(request, f"The requester has been asked; {obj.reference} waits for their answer.",
                                   messages.SUCCESS)
@@ -349,7 +351,7 @@ class TakedownRequestAdmin(admin.ModelAdmin):
                                                       to_queue=form.cleaned_data["to_queue"],
                                                       note=form.cleaned_data["note"])
             except DomainError as exc:
-                add_domain_error(form, exc)
+                add_domain_errors(form, exc)
             else:
                 label = Queue(escalated.queue).label.lower()
                 self.message_user(request, f"{obj.reference} waits in the {label} queue for that tier.",

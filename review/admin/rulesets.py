@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from review.admin.records import ReadOnlyAdmin, pretty_json
+from audit.admin import ReadOnlyAdmin, pretty_json
 from review.models import RuleSet
 from review.services import ruleset_activate
 from review.shadow import shadow_run

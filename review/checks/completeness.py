@@ -7,7 +7,8 @@ missing parts, without any human involvement.
 
 from __future__ import annotations
 
-from review.checks import CheckOutcome
+from reports.completeness import DEFAULT_JUSTIFICATION_MIN_CHARS, missing_for_review
+from review.checks.outcome import CheckOutcome
 
 NAME = "completeness"
 VERSION = "1.0"
@@ -15,26 +16,12 @@ VERSION = "1.0"
 
 def run(check_input: dict, rules, earlier: dict) -> CheckOutcome:
     request = check_input["request"]
-    min_chars = rules.data.get("completeness", {}).get("justification_min_chars", 40)
-    missing: list[dict] = []
-
-    for item in check_input["items"]:
-        if not item["resolved"]:
-            missing.append({
-                "field": f"items.{item['position'] - 1}",
-                "message": f"Item {item['position']} ({item['url']}) does not resolve to content on the "
-                           "platform; give the post's URL or content id.",
-            })
-    if not check_input["provisions"] and not request["court_order"]:
-        missing.append({"field": "legal_basis",
-                        "message": "Cite at least one legal provision, or attach a court order."})
-    if request["justification_chars"] < min_chars:
-        missing.append({"field": "justification",
-                        "message": "Explain why each item is unlawful or against policy "
-                                   f"(at least {min_chars} characters)."})
-    if not request["requested_action"]:
-        missing.append({"field": "requested_action",
-                        "message": "State the scope: remove globally, or restrict in your jurisdiction."})
+    min_chars = rules.data.get("completeness", {}).get("justification_min_chars", DEFAULT_JUSTIFICATION_MIN_CHARS)
+    missing = missing_for_review(
+        items=[(item["position"], item["resolved"], item["url"]) for item in check_input["items"]],
+        has_legal_basis=bool(check_input["provisions"]), has_court_order=bool(request["court_order"]),
+        justification_chars=request["justification_chars"], requested_action=request["requested_action"],
+        min_justification_chars=min_chars)
 
     flags = [f"missing:{part['field'].split('.')[0]}" for part in missing]
     if request["urgency"] == "imminent_harm":

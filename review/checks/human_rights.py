@@ -7,7 +7,7 @@ tried in shadow mode before they change any route.
 
 from __future__ import annotations
 
-from review.checks import CheckOutcome
+from review.checks.outcome import CheckOutcome
 
 NAME = "human_rights"
 VERSION = "1.0"

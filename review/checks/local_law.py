@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from review.checks import CheckOutcome
+from review.checks.outcome import CheckOutcome
 
 NAME = "local_law"
 VERSION = "1.0"

@@ -6,7 +6,7 @@ the verdict does not depend on the request at all, only on the items' text.
 
 from __future__ import annotations
 
-from review.checks import CheckOutcome
+from review.checks.outcome import CheckOutcome
 
 NAME = "platform_policy"
 VERSION = "1.0"

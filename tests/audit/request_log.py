@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+from filing.services import content_snapshot, snapshot_hash
 from reports.models import Agency, ContentItem, RequestItem, Status, TakedownRequest
-from reports.selectors import exercise_default
-from reports.services import content_snapshot, snapshot_hash
+from reports.tenancy import exercise_default
 from review.models import Decision
 from tests.factories import AgencyFactory, JurisdictionFactory, UserFactory
 

@@ -18,10 +18,10 @@ from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from audit import events
-from audit.selectors import author_pseudonym
 from reports.models import Status
 from tests.audit.request_log import agency, at, filed
 from tests.factories import ContentFactory, PlatformAccountFactory, UserFactory
+from transparency.selectors import author_pseudonym
 
 URL = "/api/v1/audit/requests/"
 
@@ -122,7 +122,7 @@ def test_with_the_permission_the_submitter_and_handles_are_included(reported, au
 
 
 def test_a_redacted_snapshot_keeps_the_hash_of_what_was_reported(reported, auditor):
-    from reports.services import snapshot_hash
+    from filing.services import snapshot_hash
 
     record = client_for(auditor).get(f"{URL}{reported['request'].reference}/").json()
     item = record["items"][0]

@@ -6,8 +6,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from filing.inputs import ItemInput, RequestInput
+from filing.services import request_file, request_respond
 from reports.models import Exercise, Status
-from reports.services import ItemInput, RequestInput, request_file, request_respond
 from review.models import CheckResult, Decision
 from review.services import item_decide, request_claim, request_screen
 from tests.audit.request_log import agency, at, filed, references

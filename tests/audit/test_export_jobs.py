@@ -13,13 +13,13 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audit import exports
 from audit.models import AuditEvent, ExportJob
 from reports.models import Status, TakedownRequest
-from reports.selectors import exercise_default
+from reports.tenancy import exercise_default
 from tests.audit.request_log import agency, at, filed
 from tests.factories import user_in_role
 from tests.waiting import wait_until
+from transparency import exports
 
 URL = "/api/v1/audit/exports/"
 

@@ -8,7 +8,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from reports.models import RequestItem, Status, TakedownRequest
-from reports.selectors import exercise_default
+from reports.tenancy import exercise_default
 from tests.audit.request_log import agency, at
 from tests.factories import UserFactory
 

@@ -9,13 +9,13 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from audit.exports import CSV_COLUMNS
 from audit.models import AuditEvent
-from audit.selectors import author_pseudonym
 from reports.models import CitedProvision, Status, TakedownRequest
 from review.models import CheckResult
 from tests.audit.request_log import agency, at, filed
 from tests.factories import ContentFactory, PlatformAccountFactory, ProvisionFactory
+from transparency.exports import CSV_COLUMNS
+from transparency.selectors import author_pseudonym
 
 URL = "/api/v1/audit/requests/export/"
 

@@ -14,7 +14,8 @@ from rest_framework.test import APIClient
 
 from audit import log
 from audit.models import AuditEvent, Checkpoint, LogEntry, PendingSeal, TreeNode
-from reports.services import ItemInput, RequestInput, request_file
+from filing.inputs import ItemInput, RequestInput
+from filing.services import request_file
 from tests.audit import rfc9162
 
 JUSTIFICATION = "The post incites discord between groups of citizens under art. 174."
@@ -277,7 +278,7 @@ def test_two_sequencers_started_together_produce_one_consistent_log(kz_reporter)
 
 @pytest.mark.worker
 def test_after_a_run_of_many_requests_every_event_is_sealed(celery_worker, kz_reporter):
-    from audit.tasks import seal_audit_log
+    from audit.tasks import log_seal_all
     from reports.models import Status, TakedownRequest
     from tests.waiting import wait_until
 
@@ -285,7 +286,7 @@ def test_after_a_run_of_many_requests_every_event_is_sealed(celery_worker, kz_re
     wait_until(lambda: not TakedownRequest.objects.filter(status__in=[Status.SUBMITTED, Status.SCREENING]).exists(),
                timeout=180, message="every request to be screened")
 
-    seal_audit_log.delay()
+    log_seal_all.delay()
     wait_until(lambda: PendingSeal.objects.count() == 0, message="the sequencer to seal every event")
 
     assert LogEntry.objects.count() == AuditEvent.objects.count() > 25 * 6
@@ -296,7 +297,7 @@ def test_after_a_run_of_many_requests_every_event_is_sealed(celery_worker, kz_re
 @pytest.mark.django_db
 def test_a_requests_timeline_shows_which_events_are_sealed_and_in_which_checkpoint(kz_reporter):
     from reports.models import TakedownRequest
-    from reports.timeline import request_timeline
+    from review.timeline import request_timeline
 
     file_requests(kz_reporter, 2)
     first = log.log_seal()

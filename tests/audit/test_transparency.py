@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 from rest_framework.test import APIClient
+from transparency.figures import Period, available_periods, default_period, transparency_report
 
-from audit.transparency import Period, available_periods, default_period, transparency_report
 from reports.models import Category, Exercise, Status, TakedownRequest
-from reports.selectors import exercise_default
+from reports.tenancy import exercise_default
 from tests.audit.request_log import agency, at, filed
 
 API = "/api/v1/transparency/"
@@ -201,7 +201,7 @@ def test_bad_parameters_are_refused_field_by_field(dataset, query, fields):
 def test_the_figures_are_throttled_per_address(dataset, monkeypatch):
     from django.core.cache import cache
 
-    from audit.api import TransparencyThrottle
+    from transparency.api import TransparencyThrottle
 
     cache.clear()
     monkeypatch.setattr(TransparencyThrottle, "THROTTLE_RATES", {"anon": "2/min"})
@@ -214,8 +214,9 @@ def test_the_figures_are_throttled_per_address(dataset, monkeypatch):
 
 
 def test_a_cached_report_is_reused_until_the_record_changes(dataset, django_assert_num_queries):
+    from transparency.figures import transparency_report_cached
+
     from audit import events
-    from audit.transparency import transparency_report_cached
 
     exercise, period = exercise_default(), Period.parse("2021-H2")
     first = transparency_report_cached(exercise=exercise, period=period)

@@ -97,7 +97,7 @@ def test_the_log_status_slot_renders_nothing_until_filled(client, figures):
     response = client.get("/transparency/?period=2021-H2")
     page = response.content.decode()
     filled = engines["django"].from_string(
-        '{% extends "audit/transparency.html" %}{% block log_status %}<p id="log">checkpoint</p>{% endblock %}'
+        '{% extends "transparency/transparency.html" %}{% block log_status %}<p id="log">checkpoint</p>{% endblock %}'
     ).render(response.context[0].flatten(), response.wsgi_request)
 
     assert 'id="log"' not in page

@@ -14,8 +14,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from classroom.services import exercise_join, membership_assign
 from reports import roles
-from reports.exercises import exercise_join, membership_assign
 from reports.models import Appeal, ContentItem, Exercise, Status, TakedownRequest
 from review.services import item_decide, request_claim
 from tests.exercises import PASSWORD

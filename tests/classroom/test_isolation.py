@@ -8,10 +8,9 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from reports.appeals import appeal_file
 from reports.errors import NotAllowed
 from reports.models import ContentItem, ExerciseRole
-from review.services import request_claim
+from review.services import appeal_file, request_claim
 from tests.exercises import decide_all, enrol, file_and_screen, new_exercise, post_by_ordinary_user
 
 pytestmark = pytest.mark.django_db

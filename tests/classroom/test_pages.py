@@ -7,9 +7,9 @@ import re
 import pytest
 from django.test import Client
 
-from reports.appeals import appeal_decide, appeal_file
-from reports.exercises import exercise_close
+from classroom.services import exercise_close
 from reports.models import Exercise, ExerciseMembership, ExerciseRole, ReporterAccount
+from review.services import appeal_decide, appeal_file
 from tests.exercises import PASSWORD, decide_all, enrol, file_and_screen, new_exercise
 from tests.factories import UserFactory
 

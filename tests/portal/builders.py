@@ -7,8 +7,9 @@ from pathlib import Path
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from filing.services import request_file
 from reports.models import ReporterAccount, TakedownRequest
-from reports.services import CourtOrderInput, ItemInput, RequestInput, request_file
 from review.services import request_screen
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

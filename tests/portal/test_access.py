@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from filing.inputs import RequestInput
+from filing.services import evidence_attach, request_draft_save
 from reports.models import ReporterAccount, RequestMessage, Status, TakedownRequest
-from reports.services import RequestInput, evidence_attach, request_draft_save
 from tests.portal.builders import PDF, file_request, pdf_upload, screened
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from reports.accounts import AgencyProposal, reporter_register
+from filing.services import AgencyProposal, reporter_register
 from reports.models import Agency, ReporterAccount
 
 pytestmark = pytest.mark.django_db

@@ -244,7 +244,8 @@ def test_a_bad_upload_on_the_request_page_is_refused_next_to_the_field(reporter_
 
 
 def test_a_draft_opens_in_the_draft_form(reporter_client, kz_reporter):
-    from reports.services import RequestInput, request_draft_save
+    from filing.inputs import RequestInput
+    from filing.services import request_draft_save
 
     draft = request_draft_save(reporter=kz_reporter, data=RequestInput())
 

@@ -12,8 +12,9 @@ import pytest
 from django.db import DatabaseError, connection
 
 from audit.models import AuditEvent, PendingSeal
+from filing.inputs import ItemInput, RequestInput
+from filing.services import request_file
 from reports.models import CitedProvision, RequestItem, Status, TakedownRequest
-from reports.services import ItemInput, RequestInput, request_file
 from review.models import CheckResult, ScreeningRun
 from tests.reliability.processes import (
     free_port,

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from audit.models import AuditEvent
+from filing.services import AgencyProposal, reporter_register, reporter_reject, reporter_verify
 from reports import roles
-from reports.accounts import AgencyProposal, reporter_register, reporter_reject, reporter_verify
 from reports.errors import IllegalTransition, InvalidInput, NotAllowed
 from reports.models import Agency, ReporterAccount
 from tests.factories import user_in_role

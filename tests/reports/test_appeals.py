@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.db.models import Q
+from transparency.figures import Period, transparency_report
 
 from audit.models import AuditEvent
-from audit.transparency import Period, transparency_report
 from portal.selectors import notices_for_author
-from reports.appeals import appeal_decide, appeal_file
 from reports.errors import IllegalTransition, InvalidInput, NotAllowed
 from reports.models import Appeal, ContentItem, ContentRestriction, ExerciseRole
+from review.services import appeal_decide, appeal_file
 from tests.exercises import decide_all, enrol, file_and_screen
 
 pytestmark = pytest.mark.django_db

@@ -5,18 +5,12 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
+from classroom.scenarios import parse_scenario, resolve_scenario_path
+from classroom.services import exercise_close, exercise_create, exercise_join, exercise_open, membership_assign
 from reports import roles
 from reports.errors import IllegalTransition, InvalidInput, NotAllowed
-from reports.exercises import (
-    exercise_close,
-    exercise_create,
-    exercise_join,
-    exercise_open,
-    membership_assign,
-)
 from reports.models import ContentItem, Exercise, ExerciseMembership, ExerciseRole, PlatformAccount, ReporterAccount
-from reports.scenarios import parse_scenario, resolve_scenario_path
-from reports.selectors import exercise_default, exercise_for_user
+from reports.tenancy import exercise_default, exercise_for_user
 from review.services import request_claim
 from tests.exercises import enrol, file_and_screen, new_exercise
 from tests.factories import UserFactory, user_in_role

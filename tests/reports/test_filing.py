@@ -11,17 +11,10 @@ import pytest
 
 from audit.canonical import canonical_bytes
 from audit.models import AuditEvent
+from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from filing.services import request_draft_save, request_file, request_submit, requests_file_bulk
 from reports.errors import InvalidInput, NotAllowed
 from reports.models import CitedProvision, RequestItem, Status, TakedownRequest
-from reports.services import (
-    CourtOrderInput,
-    ItemInput,
-    RequestInput,
-    request_draft_save,
-    request_file,
-    request_submit,
-    requests_file_bulk,
-)
 
 pytestmark = pytest.mark.django_db
 JUSTIFICATION = "The post incites discord between ethnic groups, an offence under art. 174."
@@ -194,7 +187,7 @@ def test_bulk_filing_stores_what_single_filing_stores(kz_reporter, django_captur
     # given one request filed alone and the same request filed in a batch
     single, _ = request_file(reporter=kz_reporter, data=valid(category="violence", legal_basis=["KZ-CC-174"]))
     sent = []
-    with mock.patch("review.tasks.screen_requests.delay", side_effect=sent.append), \
+    with mock.patch("review.dispatch.screening_enqueue", side_effect=sent.append), \
             django_capture_on_commit_callbacks(execute=True):
         results = requests_file_bulk(reporter=kz_reporter, batch=[
             valid(external_id="b-1"), valid(category="violence", legal_basis=["KZ-CC-174"]),

@@ -8,16 +8,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from reports.models import (
-    Agency,
-    Exercise,
-    LegalProvision,
-    ReporterAccount,
-    RequestItem,
-    TakedownRequest,
-)
-from reports.selectors import exercise_default
-from reports.services import ItemInput, RequestInput, request_file
+from filing.inputs import ItemInput, RequestInput
+from filing.services import request_file
+from reports.models import Agency, Exercise, LegalProvision, ReporterAccount, RequestItem, TakedownRequest
+from reports.tenancy import exercise_default
 from review.models import Decision
 from tests.factories import AgencyFactory, ContentFactory, ProvisionFactory, ReporterFactory, UserFactory
 

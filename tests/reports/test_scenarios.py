@@ -9,8 +9,8 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from classroom.scenarios import ScenarioError, load_scenario
 from reports.models import Agency, ContentItem, Jurisdiction, LegalProvision, Persona, PlatformAccount
-from reports.scenarios import ScenarioError, load_scenario
 
 pytestmark = pytest.mark.django_db
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
+from filing.inputs import ItemInput, RequestInput
+from filing.services import request_file, request_withdraw
 from reports import transitions
 from reports.errors import IllegalTransition
 from reports.models import Status, TakedownRequest
-from reports.services import ItemInput, RequestInput, request_file, request_withdraw
 
 pytestmark = pytest.mark.django_db
 

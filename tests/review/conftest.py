@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from filing.services import request_file
 from reports.models import TakedownRequest
-from reports.services import CourtOrderInput, ItemInput, RequestInput, request_file
 from review.services import request_screen
 
 JUSTIFICATION = "The post is unlawful under the cited article because it incites discord between groups."

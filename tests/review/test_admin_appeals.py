@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from reports.appeals import appeal_file
 from reports.models import Appeal
+from review.services import appeal_file
 
 pytestmark = pytest.mark.django_db
 

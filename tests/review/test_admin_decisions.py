@@ -247,7 +247,7 @@ def test_auditor_cannot_decide(file_request, auditor, senior_reviewer):
 def test_each_item_is_decided_once_and_the_request_when_all_are(claimed, legal_reviewer, harmless_content_code,
                                                                 journalist_content_code,
                                                                 django_capture_on_commit_callbacks):
-    from reports.services import CourtOrderInput
+    from filing.inputs import CourtOrderInput
 
     takedown = claimed("legal", legal_reviewer, content=[harmless_content_code, journalist_content_code],
                        category="defamation", legal_basis=[], requested_action="restrict_in_jurisdiction",

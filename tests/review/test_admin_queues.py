@@ -114,7 +114,7 @@ def test_list_filters_by_sla_due(triage, policy_reviewer):
 
 def test_list_filters_by_priority_category_jurisdiction_and_agency(triage, file_request, kz_prosecutor,
                                                                    policy_reviewer):
-    from reports.services import ItemInput
+    from filing.inputs import ItemInput
     from tests.review.conftest import file_and_screen
 
     content_code = triage["legal"].items.get().content.code
@@ -151,7 +151,8 @@ def test_overdue_rows_stand_out_through_the_stylesheet_not_inline_styles(triage,
 
 
 def test_list_leaves_out_drafts_and_other_exercises(triage, kz_reporter, policy_reviewer):
-    from reports.services import RequestInput, request_draft_save
+    from filing.inputs import RequestInput
+    from filing.services import request_draft_save
 
     draft = request_draft_save(reporter=kz_reporter, data=RequestInput(category="hate_speech"))
     other = Exercise.objects.create(slug="other-class", name="Another class")

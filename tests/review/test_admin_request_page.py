@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+from filing.services import evidence_attach, request_respond
 from reports import roles
 from reports.models import LegalProvision, Status
-from reports.services import evidence_attach, request_respond
 from review.services import request_ask_info, request_claim, request_screen
 from tests.factories import user_in_role
 from tests.review.conftest import client_for
@@ -163,8 +163,8 @@ def test_the_page_uses_no_inline_styles_or_scripts(file_request, policy_reviewer
 
 
 def test_the_page_issues_the_same_number_of_queries_for_more_items(kz_reporter, legal_reviewer, kz_scenario):
+    from filing.inputs import CourtOrderInput, ItemInput
     from reports.models import ContentItem
-    from reports.services import CourtOrderInput, ItemInput
     from tests.review.conftest import file_and_screen
 
     codes = list(ContentItem.objects.filter(country="KZ").order_by("code").values_list("code", flat=True)[:6])

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
+from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from filing.services import request_file
 from reports.models import Status, TakedownRequest
-from reports.services import CourtOrderInput, ItemInput, RequestInput, request_file
+from review import dispatch, tasks
 from review.models import CheckResult, ScreeningRun
 from review.services import request_screen
 from tests.waiting import wait_until
@@ -89,9 +91,7 @@ def test_running_screening_twice_changes_nothing(celery_worker, kz_reporter, har
     before = (CheckResult.objects.count(), ScreeningRun.objects.count(), AuditEvent.objects.count())
 
     request_screen(request_id=request.pk)
-    from review.tasks import screen_request
-
-    screen_request.delay(request.pk)
+    tasks.request_screen.delay(request.pk)
     wait_until(lambda: True)
 
     request.refresh_from_db()
@@ -105,11 +105,10 @@ def test_the_sweeper_routes_a_request_whose_message_was_lost(celery_worker, kz_r
 
     from django.utils import timezone
 
-    import reports.services
     from review.services import stuck_requests_sweep
 
     # given: the screening message never reaches the broker
-    monkeypatch.setattr(reports.services, "enqueue_screening", lambda request_id: None)
+    monkeypatch.setattr(dispatch, "screening_enqueue", lambda request_ids: None)
     request = file(kz_reporter, items=[ItemInput(content_id=harmless_content_code)])
     monkeypatch.undo()
     assert TakedownRequest.objects.get(pk=request.pk).status == Status.SUBMITTED

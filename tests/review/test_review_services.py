@@ -9,9 +9,10 @@ from django.core import mail
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from filing.inputs import ItemInput, RequestInput
+from filing.services import request_file, request_reconsider
 from reports.errors import IllegalTransition, InvalidInput, NotAllowed
 from reports.models import ContentRestriction, Status, TakedownRequest
-from reports.services import ItemInput, RequestInput, request_file, request_reconsider
 from review.models import Decision
 from review.services import (
     claims_expire,

@@ -9,7 +9,8 @@ import yaml
 from django.core.management import call_command
 
 from audit.models import AuditEvent
-from reports.services import ItemInput, RequestInput, request_file
+from filing.inputs import ItemInput, RequestInput
+from filing.services import request_file
 from review.models import RuleSet
 from review.rules import DEFAULT_RULES_FILE, RULES_DIR, active_ruleset
 from review.services import request_screen

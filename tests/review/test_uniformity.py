@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from filing.inputs import ItemInput, RequestInput
+from filing.services import request_file
 from reports.models import Category, Persona
-from reports.services import ItemInput, RequestInput, request_file
 from review.check_input import build_check_input
 from review.checks import run_checks
 from review.routing import route

@@ -19,15 +19,16 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from audit import exports, log
+from audit import log
 from audit.models import AuditEvent
+from classroom.services import exercise_create, exercise_join
+from filing.inputs import ItemInput, RequestInput
+from filing.services import evidence_attach, request_file
 from reports import roles
-from reports.appeals import appeal_file
-from reports.exercises import exercise_create, exercise_join
 from reports.models import ExerciseMembership, ExerciseRole, ReporterAccount, TakedownRequest
-from reports.services import ItemInput, RequestInput, evidence_attach, request_file
-from review.services import item_decide, request_claim, request_screen
+from review.services import appeal_file, item_decide, request_claim, request_screen
 from tests.factories import ReporterFactory, UserFactory, user_in_role
+from transparency import exports
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,8 @@ RUNS_EXERCISE_POST = rule(MISSING, login={"anonymous"}, method={"instructor", "a
 EXPECTED: dict[str, dict] = {
     # Public pages and the public parts of the API.
     "landing": PUBLIC, "healthz": PUBLIC, "schema": PUBLIC, "api-docs": PUBLIC,
-    "audit:transparency": PUBLIC, "audit:transparency-country": PUBLIC, "audit:transparency-api": PUBLIC,
+    "transparency:transparency": PUBLIC, "transparency:transparency-country": PUBLIC,
+    "transparency:transparency-api": PUBLIC,
     "checkpoint-list": PUBLIC, "checkpoint-latest": PUBLIC, "inclusion-proof": PUBLIC,
     "consistency-proof": rule(INVALID),  # no sizes given: the answer says which are missing
     "portal:register": rule(OK), "portal:password-reset": PUBLIC, "portal:password-reset-done": PUBLIC,
@@ -113,10 +115,11 @@ EXPECTED: dict[str, dict] = {
     "jurisdiction-list": SIGNED_IN_API, "jurisdiction-provisions": SIGNED_IN_API,
     "content-list": SIGNED_IN_API, "content-detail": SIGNED_IN_API,
     # The auditors' API.
-    "audit:audit-request-list": AUDITOR_API, "audit:audit-request-detail": AUDITOR_API,
-    "audit:audit-request-export": AUDITOR_API, "audit:audit-event-list": AUDITOR_API,
-    "audit:audit-export-list": AUDITOR_API, "audit:audit-export-detail": AUDITOR_API,
-    "audit:audit-export-download": AUDITOR_API, "audit:uniformity": AUDITOR_API, "verify-log": AUDITOR_API,
+    "transparency:audit-request-list": AUDITOR_API, "transparency:audit-request-detail": AUDITOR_API,
+    "transparency:audit-request-export": AUDITOR_API, "audit:audit-event-list": AUDITOR_API,
+    "transparency:audit-export-list": AUDITOR_API, "transparency:audit-export-detail": AUDITOR_API,
+    "transparency:audit-export-download": AUDITOR_API, "transparency:uniformity": AUDITOR_API,
+    "verify-log": AUDITOR_API,
     # The admin.
     # The reports app lists requests for those who read them, and agencies and accounts for platform staff.
     "admin:index": ADMIN_STAFF, "admin:app_list": rule(FORBIDDEN, login=EVERYONE - STAFF, ok=STAFF),
@@ -255,7 +258,7 @@ def world(kz_scenario, violating_content_code, tmp_path):
     exports.export_job_run(job_id=str(job.pk))
     log.log_seal_all()
     draft_account = account_a
-    from reports.services import request_draft_save
+    from filing.services import request_draft_save
 
     draft = request_draft_save(reporter=draft_account, data=RequestInput(category="hate_speech"))
     # The removed post's author appeals; the instructor's exercise has a student waiting for a role.

@@ -18,23 +18,30 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from reports import roles
-from reports.accounts import AgencyProposal, reporter_register, reporter_reject
-from reports.appeals import appeal_decide, appeal_file
-from reports.exercises import exercise_create
-from reports.models import Agency, ExerciseMembership, ExerciseRole, ReporterAccount
-from reports.services import (
-    CourtOrderInput,
-    ItemInput,
-    RequestInput,
+from classroom.services import exercise_create
+from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from filing.services import (
+    AgencyProposal,
     evidence_attach,
+    reporter_register,
+    reporter_reject,
     request_draft_save,
     request_file,
     request_reconsider,
     request_respond,
     request_withdraw,
 )
-from review.services import item_decide, request_ask_info, request_claim, request_escalate, request_screen
+from reports import roles
+from reports.models import Agency, ExerciseMembership, ExerciseRole, ReporterAccount
+from review.services import (
+    appeal_decide,
+    appeal_file,
+    item_decide,
+    request_ask_info,
+    request_claim,
+    request_escalate,
+    request_screen,
+)
 from tests.factories import ReporterFactory, UserFactory, user_in_role
 from tests.security.test_access_matrix import NOT_REQUESTED, concrete, named_urls
 

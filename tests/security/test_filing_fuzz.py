@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEvent
+from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from filing.services import request_file
 from reports.errors import InvalidInput
 from reports.models import Category, RequestedAction, RequestItem, Status, TakedownRequest, Urgency
-from reports.services import CourtOrderInput, ItemInput, RequestInput, request_file
 
 pytestmark = pytest.mark.django_db
 

@@ -55,7 +55,8 @@ def test_log_in_and_registration_refuse_a_post_without_the_csrf_token(kz_scenari
 
 
 def test_admin_review_actions_refuse_a_post_without_the_csrf_token(kz_reporter, violating_content_code):
-    from reports.services import ItemInput, RequestInput, request_file
+    from filing.inputs import ItemInput, RequestInput
+    from filing.services import request_file
 
     senior = user_in_role("c_senior", roles.SENIOR_REVIEWER)
     request, _ = request_file(reporter=kz_reporter, data=RequestInput(

@@ -1,0 +1,234 @@
+"""The reporters' API: file, follow and answer takedown requests; discover provisions and content."""
+
+from __future__ import annotations
+
+import hashlib
+
+import django_filters
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from filing.selectors import (
+    content_for_exercise,
+    provisions_for_jurisdiction,
+    request_detail_queryset,
+    requests_for_agency,
+)
+from filing.serializers import (
+    BulkInputSerializer,
+    BulkResponseSerializer,
+    ContentSerializer,
+    EvidenceInputSerializer,
+    EvidenceSerializer,
+    JurisdictionSerializer,
+    ProvisionSerializer,
+    ReconsiderInputSerializer,
+    RequestDetailSerializer,
+    RequestInputSerializer,
+    RequestSummarySerializer,
+    RespondInputSerializer,
+    WithdrawInputSerializer,
+    request_input_from,
+)
+from filing.services import (
+    bulk_file_idempotent,
+    evidence_attach,
+    request_file,
+    request_reconsider,
+    request_respond,
+    request_withdraw,
+)
+from reports.filters import UTCIsoDateTimeFilter
+from reports.models import Category, ContentItem, Jurisdiction, Status, SubmissionMethod, TakedownRequest
+from reports.tenancy import exercise_for_user, reporter_account_for
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(description="Invalid input: {code, detail, fields} with a message per field path."),
+    403: OpenApiResponse(description="Not a reporter account, or not verified for this action."),
+    404: OpenApiResponse(description="No such request in your agency's records."),
+    409: OpenApiResponse(description="The request is not in a state that allows this action."),
+}
+
+
+class IsReporter(permissions.BasePermission):
+    """A verified reporter account: a pending or rejected one sees and does nothing here, as in the portal."""
+
+    message = "Only verified reporter accounts use the reporters' API."
+
+    def has_permission(self, request, view) -> bool:
+        account = reporter_account_for(request.user)
+        if account is not None and not account.can_file:
+            self.message = (f"This reporter account is {account.get_verification_display().lower()}: "
+                            "the API opens once platform staff have verified it.")
+            return False
+        return account is not None
+
+
+class RequestFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    submitted_after = UTCIsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = UTCIsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+
+    class Meta:
+        model = TakedownRequest
+        fields = ["status", "category", "submitted_after", "submitted_before"]
+
+
+class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your agency's takedown requests. Another agency's references answer 404."""
+
+    permission_classes = [permissions.IsAuthenticated, IsReporter]
+    serializer_class = RequestDetailSerializer
+    queryset = TakedownRequest.objects.none()
+    lookup_field = "reference"
+    lookup_value_regex = r"CRS-[0-9]{4}-[0-9]+"
+    filterset_class = RequestFilter
+
+    @property
+    def reporter(self):
+        return reporter_account_for(self.request.user)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TakedownRequest.objects.none()
+        queryset = requests_for_agency(reporter=self.reporter).select_related("agency")
+        if self.action == "retrieve":
+            return request_detail_queryset().filter(pk__in=queryset.values("pk"))
+        return queryset.order_by("-created_at", "-id")
+
+    def get_serializer_class(self):
+        return RequestSummarySerializer if self.action == "list" else RequestDetailSerializer
+
+    def _detail(self, request_obj, code=status.HTTP_200_OK) -> Response:
+        fresh = request_detail_queryset().get(pk=request_obj.pk)
+        return Response(RequestDetailSerializer(fresh).data, status=code)
+
+    def _own(self, reference: str) -> TakedownRequest:
+        """One of the agency's requests. Looked up before the body is read: another agency's is simply missing."""
+        try:
+            return requests_for_agency(reporter=self.reporter).get(reference=reference)
+        except TakedownRequest.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(request=RequestInputSerializer, responses={201: RequestDetailSerializer,
+                                                              200: RequestDetailSerializer, **ERROR_RESPONSES},
+                   description="File a takedown request. Sending an external_id already used by your agency "
+                               "returns the first request (200) and files nothing.")
+    def create(self, request):
+        serializer = RequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        filed, created = request_file(reporter=self.reporter, data=serializer.to_input(),
+                                               method=SubmissionMethod.API)
+        return self._detail(filed, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=BulkInputSerializer, responses={201: BulkResponseSerializer, 200: BulkResponseSerializer,
+                                                           **ERROR_RESPONSES},
+                   parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+                                                description="Repeat a call with the same key to get the same "
+                                                            "answer without filing twice.")],
+                   description="File 1 to 100 requests, all or nothing. Errors are keyed by position "
+                               "(requests.3.category).")
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        serializer = BulkInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        batch = [request_input_from(item) for item in serializer.validated_data["requests"]]
+        response, replayed = bulk_file_idempotent(
+            reporter=self.reporter, batch=batch, idempotency_key=request.headers.get("Idempotency-Key"),
+            body_sha256=hashlib.sha256(request.body).hexdigest())
+        return Response(response, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
+
+    @extend_schema(request=RespondInputSerializer, responses={200: RequestDetailSerializer, **ERROR_RESPONSES},
+                   description="Answer a request for information; any fields given correct the request, which "
+                               "is then screened again.")
+    @action(detail=True, methods=["post"])
+    def respond(self, request, reference=None):
+        own = self._own(reference)
+        serializer = RespondInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        updated = request_respond(reporter=self.reporter, request=own,
+                                           message=serializer.validated_data["message"], changes=serializer.changes())
+        return self._detail(updated)
+
+    @extend_schema(request=WithdrawInputSerializer, responses={200: RequestDetailSerializer, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, reference=None):
+        own = self._own(reference)
+        serializer = WithdrawInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        updated = request_withdraw(reporter=self.reporter, request=own,
+                                            reason=serializer.validated_data["reason"])
+        return self._detail(updated)
+
+    @extend_schema(request=ReconsiderInputSerializer, responses={200: RequestDetailSerializer, **ERROR_RESPONSES},
+                   description="Ask, once, for a decided request to be reviewed again.")
+    @action(detail=True, methods=["post"])
+    def reconsider(self, request, reference=None):
+        own = self._own(reference)
+        serializer = ReconsiderInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        updated = request_reconsider(reporter=self.reporter, request=own,
+                                              message=serializer.validated_data["message"])
+        return self._detail(updated)
+
+    @extend_schema(request={"multipart/form-data": EvidenceInputSerializer},
+                   responses={201: EvidenceSerializer, **ERROR_RESPONSES},
+                   description="Attach a PDF, PNG or JPEG (at most 5 MB), recognised by its content.")
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def evidence(self, request, reference=None):
+        own = self._own(reference)
+        serializer = EvidenceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        stored = evidence_attach(reporter=self.reporter, request=own,
+                                          upload=serializer.validated_data["file"],
+                                          kind=serializer.validated_data["kind"])
+        return Response(EvidenceSerializer(stored).data, status=status.HTTP_201_CREATED)
+
+
+class JurisdictionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Jurisdictions and their catalogs of legal provisions (the codes to cite in legal_basis)."""
+
+    serializer_class = JurisdictionSerializer
+    queryset = Jurisdiction.objects.order_by("code")
+    pagination_class = None
+    lookup_field = "code"
+    lookup_value_regex = "[A-Za-z]{2}"
+
+    @extend_schema(responses=ProvisionSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=ProvisionSerializer)
+    def provisions(self, request, code=None):
+        if not Jurisdiction.objects.filter(code=code.upper()).exists():
+            raise Http404
+        return Response(ProvisionSerializer(provisions_for_jurisdiction(code), many=True).data)
+
+
+class ContentFilter(django_filters.FilterSet):
+    country = django_filters.CharFilter(field_name="country", lookup_expr="iexact")
+    language = django_filters.CharFilter(field_name="language", lookup_expr="iexact")
+    persona = django_filters.CharFilter(field_name="author__persona")
+
+    class Meta:
+        model = ContentItem
+        fields = ["country", "language", "persona"]
+
+
+class ContentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Posts on the simulated platform in your exercise (the content ids to report)."""
+
+    serializer_class = ContentSerializer
+    queryset = ContentItem.objects.none()
+    filterset_class = ContentFilter
+    lookup_field = "code"
+    lookup_url_kwarg = "content_id"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ContentItem.objects.none()
+        exercise = exercise_for_user(self.request.user)
+        return content_for_exercise(exercise=exercise).order_by("code")

@@ -1,0 +1,288 @@
+"""The reporters' API shapes. Input serializers only check types; the services check meaning."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from rest_framework import serializers
+
+from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from reports.limits import (
+    EVIDENCE_MAX_MB,
+    MAX_BULK_REQUESTS,
+    MAX_CASE_NUMBER_CHARS,
+    MAX_COURT_CHARS,
+    MAX_EXTERNAL_ID_CHARS,
+    MAX_JUSTIFICATION_CHARS,
+    MAX_MESSAGE_CHARS,
+    MAX_URL_CHARS,
+)
+from reports.models import (
+    Category,
+    ContentItem,
+    Evidence,
+    Jurisdiction,
+    LegalProvision,
+    RequestedAction,
+    RequestItem,
+    RequestMessage,
+    TakedownRequest,
+    Urgency,
+)
+from review.timeline import request_timeline
+
+# --- Input ---------------------------------------------------------------------------------
+
+class ItemInputSerializer(serializers.Serializer):
+    content_id = serializers.CharField(required=False, allow_blank=True, max_length=20,
+                                       help_text="A content id from /api/v1/content/, e.g. kz-0007.")
+    url = serializers.CharField(required=False, allow_blank=True, max_length=MAX_URL_CHARS,
+                                help_text="The post's URL, e.g. https://platform.example/p/kz-0007.")
+
+
+class CourtOrderSerializer(serializers.Serializer):
+    court = serializers.CharField(max_length=MAX_COURT_CHARS, allow_blank=True, required=False, default="")
+    case_number = serializers.CharField(max_length=MAX_CASE_NUMBER_CHARS, allow_blank=True, required=False, default="")
+    date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+REQUEST_EXAMPLE = {
+    "items": [{"content_id": "kz-0007"}, {"url": "https://platform.example/p/kz-0012"}],
+    "category": "government_criticism",
+    "legal_basis": ["KZ-CC-174"],
+    "requested_action": "restrict_in_jurisdiction",
+    "justification": "The posts incite social discord within the meaning of art. 174 of the Criminal Code.",
+    "urgency": "standard",
+    "court_order": {"court": "Specialised Inter-District Criminal Court of Almaty", "case_number": "1-2021-0457",
+                    "date": "2021-10-30"},
+}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("A request citing local law", value=REQUEST_EXAMPLE,
+                                                   request_only=True)])
+class RequestInputSerializer(serializers.Serializer):
+    items = ItemInputSerializer(many=True, allow_empty=False)
+    category = serializers.ChoiceField(choices=Category.choices)
+    legal_basis = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list,
+                                        help_text="Provision codes from /api/v1/jurisdictions/{code}/provisions/.")
+    requested_action = serializers.ChoiceField(choices=RequestedAction.choices, required=False, allow_blank=True,
+                                               default="")
+    justification = serializers.CharField(required=False, allow_blank=True, default="",
+                                          max_length=MAX_JUSTIFICATION_CHARS)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, default=Urgency.STANDARD)
+    court_order = CourtOrderSerializer(required=False, allow_null=True, default=None)
+    confidentiality_requested = serializers.BooleanField(required=False, default=False,
+                                                         help_text="Ask that the affected user not be told.")
+    external_id = serializers.CharField(required=False, allow_null=True, default=None, max_length=MAX_EXTERNAL_ID_CHARS,
+                                        help_text="Your own id; sending it again returns the first request.")
+
+    def to_input(self) -> RequestInput:
+        return request_input_from(self.validated_data)
+
+
+def request_input_from(data: dict) -> RequestInput:
+    order = data.get("court_order")
+    return RequestInput(
+        items=[ItemInput(content_id=i.get("content_id", ""), url=i.get("url", "")) for i in data["items"]],
+        category=data["category"],
+        legal_basis=list(data.get("legal_basis") or []),
+        requested_action=data.get("requested_action") or "",
+        justification=data.get("justification") or "",
+        urgency=data.get("urgency") or Urgency.STANDARD,
+        court_order=CourtOrderInput(order.get("court", ""), order.get("case_number", ""), order.get("date"))
+        if order else None,
+        confidentiality_requested=data.get("confidentiality_requested", False),
+        external_id=data.get("external_id"),
+    )
+
+
+class BulkInputSerializer(serializers.Serializer):
+    requests = RequestInputSerializer(many=True, allow_empty=False, max_length=MAX_BULK_REQUESTS)
+
+
+class RespondInputSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=MAX_MESSAGE_CHARS,
+                                    help_text="Your answer to the request for information.")
+    items = ItemInputSerializer(many=True, required=False, help_text="Replaces the items, if given.")
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    legal_basis = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    requested_action = serializers.ChoiceField(choices=RequestedAction.choices, required=False, allow_blank=True)
+    justification = serializers.CharField(required=False, allow_blank=True, max_length=MAX_JUSTIFICATION_CHARS)
+    court_order = CourtOrderSerializer(required=False, allow_null=True)
+
+    def changes(self) -> dict:
+        data = dict(self.validated_data)
+        data.pop("message")
+        if "items" in data:
+            data["items"] = [ItemInput(content_id=i.get("content_id", ""), url=i.get("url", "")) for i in data["items"]]
+        if "court_order" in data and data["court_order"] is not None:
+            order = data["court_order"]
+            data["court_order"] = CourtOrderInput(order.get("court", ""), order.get("case_number", ""),
+                                                  order.get("date"))
+        return data
+
+
+class WithdrawInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_MESSAGE_CHARS)
+
+
+class ReconsiderInputSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=MAX_MESSAGE_CHARS, help_text="Why the decision should be reconsidered.")
+
+
+class EvidenceInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=f"PDF, PNG or JPEG, at most {EVIDENCE_MAX_MB} MB.")
+    kind = serializers.ChoiceField(choices=Evidence.Kind.choices, default=Evidence.Kind.SUPPORTING)
+
+
+# --- Output --------------------------------------------------------------------------------
+
+class DecisionSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    reason_code = serializers.CharField()
+    rationale = serializers.CharField()
+    round = serializers.IntegerField()
+    decided_at = serializers.DateTimeField()
+
+
+class RequestItemSerializer(serializers.ModelSerializer):
+    content_id = serializers.SerializerMethodField()
+    decision = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RequestItem
+        fields = ["position", "content_id", "url", "snapshot", "snapshot_sha256", "decision"]
+
+    def get_content_id(self, item) -> str | None:
+        return item.content.code if item.content_id else None
+
+    def get_decision(self, item) -> DecisionSerializer(allow_null=True):
+        decisions = list(item.decisions.all())
+        return DecisionSerializer(decisions[-1]).data if decisions else None
+
+
+class CheckSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    version = serializers.CharField()
+    verdict = serializers.CharField()
+    flags = serializers.ListField(child=serializers.CharField())
+    explanation = serializers.CharField()
+    round = serializers.IntegerField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    from_platform = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RequestMessage
+        fields = ["kind", "body", "created_at", "from_platform"]
+
+    def get_from_platform(self, message) -> bool:
+        return message.kind == RequestMessage.Kind.INFO_REQUEST
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Evidence
+        fields = ["id", "kind", "original_name", "content_type", "size", "sha256", "uploaded_at"]
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    type = serializers.CharField()
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    event_uid = serializers.CharField()
+    log_index = serializers.IntegerField(allow_null=True, help_text="The event's leaf index once sealed.")
+    checkpoint = serializers.IntegerField(allow_null=True,
+                                          help_text="Tree size of the first signed checkpoint that contains it.")
+
+
+class CourtOrderOutSerializer(serializers.Serializer):
+    court = serializers.CharField()
+    case_number = serializers.CharField()
+    date = serializers.DateField(allow_null=True)
+
+
+class RequestSummarySerializer(serializers.ModelSerializer):
+    agency = serializers.CharField(source="agency.code")
+    jurisdiction = serializers.CharField(source="agency.jurisdiction_id")
+
+    class Meta:
+        model = TakedownRequest
+        fields = ["reference", "status", "agency", "jurisdiction", "category", "requested_action", "urgency",
+                  "submission_method", "external_id", "queue", "priority", "sla_due_at", "outcome", "created_at",
+                  "submitted_at", "decided_at", "last_activity_at"]
+
+
+class RequestDetailSerializer(RequestSummarySerializer):
+    legal_basis = serializers.SerializerMethodField()
+    court_order = serializers.SerializerMethodField()
+    checks = serializers.SerializerMethodField()
+    items = RequestItemSerializer(many=True, read_only=True)
+    messages = MessageSerializer(many=True, read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(RequestSummarySerializer.Meta):
+        fields = RequestSummarySerializer.Meta.fields + [
+            "authority_type", "legal_basis", "justification", "court_order", "confidentiality_requested",
+            "workflow_version", "rules_version", "screening_round", "review_round", "missing_parts", "checks",
+            "items", "messages", "evidence", "timeline"]
+
+    def get_legal_basis(self, request) -> list[str]:
+        return [citation.provision.code for citation in request.citations.all()]
+
+    def get_court_order(self, request) -> CourtOrderOutSerializer(allow_null=True):
+        if not request.has_court_order:
+            return None
+        return {"court": request.court_name, "case_number": request.court_case_number,
+                "date": request.court_order_date.isoformat() if request.court_order_date else None}
+
+    def get_checks(self, request) -> CheckSerializer(many=True):
+        # The latest screening round's checks: what the current route rests on.
+        results = [r for r in request.check_results.all() if r.round == request.screening_round]
+        return CheckSerializer(results, many=True).data
+
+    def get_timeline(self, request) -> TimelineEntrySerializer(many=True):
+        return TimelineEntrySerializer(request_timeline(request), many=True).data
+
+
+class BulkResultSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    created = serializers.BooleanField()
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    results = BulkResultSerializer(many=True)
+
+
+class JurisdictionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Jurisdiction
+        fields = ["code", "name"]
+
+
+class ProvisionSerializer(serializers.ModelSerializer):
+    jurisdiction = serializers.CharField(source="jurisdiction_id")
+
+    class Meta:
+        model = LegalProvision
+        fields = ["code", "jurisdiction", "statute", "article", "title", "description", "categories",
+                  "in_force_from", "in_force_until", "concern", "hr_notes"]
+
+
+class ContentSerializer(serializers.ModelSerializer):
+    content_id = serializers.CharField(source="code")
+    author = serializers.CharField(source="author.handle")
+    author_persona = serializers.CharField(source="author.persona")
+    url = serializers.CharField()
+    removed_globally = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContentItem
+        fields = ["content_id", "url", "author", "author_persona", "text", "language", "country", "posted_at",
+                  "removed_globally"]
+
+    def get_removed_globally(self, content) -> bool:
+        return content.removed_globally_at is not None

@@ -1,0 +1,114 @@
+"""How filed input becomes rows, for every filing service: fields, items with their snapshots, citations.
+
+Shared by filing, drafts and answers, so that a request is stored the same way whichever
+way it came in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from django.utils import timezone
+
+from audit.canonical import canonical_bytes
+from filing.inputs import CourtOrderInput, RequestInput, Resolved
+from reports.errors import InvalidInput, NotAllowed
+from reports.limits import MAX_MESSAGE_CHARS
+from reports.models import CitedProvision, ContentItem, LegalProvision, ReporterAccount, RequestItem, TakedownRequest
+from reports.tenancy import require_exercise_open
+
+
+def require_can_file(reporter: ReporterAccount) -> None:
+    """Only a verified reporter files, and only while their exercise is open."""
+    if reporter.verification != ReporterAccount.Verification.VERIFIED:
+        raise NotAllowed("Only verified reporter accounts can file requests; this account is "
+                         f"{reporter.get_verification_display().lower()}.")
+    require_exercise_open(reporter.exercise)
+
+
+def content_snapshot(content: ContentItem) -> dict:
+    """What the item said when it was reported, as the reviewer will see it."""
+    return {
+        "content_id": content.code,
+        "url": content.url,
+        "author": content.author.handle,
+        "author_persona": content.author.persona,
+        "author_country": content.author.country,
+        "text": content.text,
+        "language": content.language,
+        "country": content.country,
+        "posted_at": content.posted_at.isoformat(),
+    }
+
+
+def snapshot_hash(snapshot: dict) -> str:
+    """SHA-256 of the snapshot's canonical bytes (the encoding the transparency log hashes)."""
+    return hashlib.sha256(canonical_bytes(snapshot)).hexdigest()
+
+
+def item_snapshot_take(item: RequestItem) -> RequestItem:
+    """Snapshot the item's post as it is now (a URL that names no post has none)."""
+    if item.content is not None:
+        item.snapshot = content_snapshot(item.content)
+        item.snapshot_sha256 = snapshot_hash(item.snapshot)
+    return item
+
+
+def new_item(request: TakedownRequest, position: int, content: ContentItem | None, url: str = "") -> RequestItem:
+    return item_snapshot_take(RequestItem(request=request, position=position, content=content, url=url))
+
+
+def new_items(request: TakedownRequest, resolved: Resolved) -> list[RequestItem]:
+    return [new_item(request, position, content, url)
+            for position, (content, url) in enumerate(zip(resolved.contents, resolved.urls, strict=True), start=1)]
+
+
+def new_citations(request: TakedownRequest, provisions: Sequence[LegalProvision]) -> list[CitedProvision]:
+    return [CitedProvision(request=request, provision=provision, position=position)
+            for position, provision in enumerate(provisions, start=1)]
+
+
+def items_store(request: TakedownRequest, resolved: Resolved) -> list[RequestItem]:
+    return RequestItem.objects.bulk_create(new_items(request, resolved))
+
+
+def provisions_cite(request: TakedownRequest, provisions: Sequence[LegalProvision]) -> None:
+    CitedProvision.objects.bulk_create(new_citations(request, provisions))
+
+
+def fields_apply(request: TakedownRequest, data: RequestInput) -> None:
+    """Copy what the requester states onto the request row (not saved)."""
+    order = data.court_order or CourtOrderInput()
+    request.category = data.category
+    request.requested_action = data.requested_action
+    request.justification = data.justification.strip()
+    request.urgency = data.urgency
+    request.confidentiality_requested = data.confidentiality_requested
+    request.court_name = order.court.strip()
+    request.court_case_number = order.case_number.strip()
+    request.court_order_date = order.date
+
+
+STATED_FIELDS = ["category", "requested_action", "justification", "urgency", "confidentiality_requested",
+                 "court_name", "court_case_number", "court_order_date"]
+
+
+def reference_assign(request: TakedownRequest) -> None:
+    """Give a just-inserted request its reference, from its primary key, in the same transaction."""
+    year = (request.submitted_at or request.created_at or timezone.now()).year
+    request.reference = TakedownRequest.reference_for(year=year, pk=request.pk)
+    TakedownRequest.objects.filter(pk=request.pk).update(reference=request.reference)
+
+
+def own_request_locked(reporter: ReporterAccount, request: TakedownRequest) -> TakedownRequest:
+    return TakedownRequest.objects.select_for_update().get(pk=request.pk, agency=reporter.agency)
+
+
+def message_body(body: str, field_name: str = "message") -> str:
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput({field_name: ["Write a message."]})
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise InvalidInput({field_name: [f"At most {MAX_MESSAGE_CHARS} characters."]})
+    return body

@@ -1,0 +1,41 @@
+"""Starting screening on the Celery workers: by task name, after commit.
+
+The tasks (review/tasks.py) call the services; the services that start screening (filing,
+answering, the sweeper) name the task rather than import it, as Zulip's services name their
+queues, so that the two never import each other. ``SCREENING_TASKS`` are checked against the
+registered tasks by tests/review/test_tasks.py.
+
+A broker outage is not the filer's problem: if the message cannot be sent, the request stays
+``submitted`` and the sweeper (``stuck_requests_sweep``) sends it again later.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import current_app
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+REQUEST_SCREEN_TASK = "review.tasks.request_screen"
+REQUESTS_SCREEN_TASK = "review.tasks.requests_screen"
+SCREENING_TASKS = (REQUEST_SCREEN_TASK, REQUESTS_SCREEN_TASK)
+
+
+def screening_enqueue(request_ids: list[int]) -> None:
+    """Send requests to screening now: one task for one request, one task for a batch."""
+    try:
+        if len(request_ids) == 1:
+            current_app.send_task(REQUEST_SCREEN_TASK, args=[request_ids[0]])
+        elif request_ids:
+            current_app.send_task(REQUESTS_SCREEN_TASK, args=[list(request_ids)])
+    except Exception as exc:  # kombu raises several connection error types; all mean "try later"
+        logger.warning("could not enqueue screening of %d request(s) (%s); the sweeper will retry",
+                       len(request_ids), exc)
+
+
+def screening_enqueue_on_commit(request_ids: list[int]) -> None:
+    """Send requests to screening once the current transaction commits (never if it rolls back)."""
+    ids = list(request_ids)
+    transaction.on_commit(lambda: screening_enqueue(ids))

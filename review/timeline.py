@@ -1,0 +1,111 @@
+"""A request's timeline, built from its audit events (the record, not a separate log)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from audit.log import seal_status
+from reports.models import Outcome, Queue
+from review.models import CheckResult
+
+CHECK_TITLES = {"completeness": "Completeness", "platform_policy": "Platform policy", "local_law": "Local law",
+                "human_rights": "Human rights"}
+ACTION_TITLES = {"remove_globally": "removed globally (violates platform policy)",
+                 "restrict_in_jurisdiction": "restricted in the requester's jurisdiction",
+                 "no_action": "no action"}
+
+
+@dataclass
+class TimelineEntry:
+    at: object
+    type: str
+    title: str
+    detail: str
+    event_id: int
+    event_uid: str
+    actor_role: str
+    log_index: int | None = None       # the event's leaf in the transparency log, once sealed
+    checkpoint: int | None = None      # the first signed checkpoint whose tree contains it
+
+    @property
+    def sealed(self) -> bool:
+        return self.log_index is not None
+
+
+def _queue_label(code: str) -> str:
+    return Queue(code).label if code in Queue.values else code
+
+
+def _describe(event, checks: dict, messages: dict, staff: bool) -> tuple[str, str]:
+    p = event.payload
+    kind = event.event_type
+    if kind == "request_drafted":
+        return "Draft created", ""
+    if kind == "request_submitted":
+        items = len(p.get("items", []))
+        return f"Submitted by {p.get('agency')}", f"{items} item(s); category {p.get('category')}; " \
+                                                   f"legal basis {', '.join(p.get('provisions') or []) or 'none'}."
+    if kind == "evidence_added":
+        return "Evidence added", f"{p.get('content_type')}, {p.get('size')} bytes, SHA-256 {p.get('sha256', '')[:16]}…"
+    if kind == "screening_started":
+        return "Automated screening started", f"Round {p.get('round')}."
+    if kind == "check_completed":
+        result = checks.get((p.get("round"), p.get("check")))
+        title = f"Check: {CHECK_TITLES.get(p.get('check'), p.get('check'))} — {p.get('verdict', '').replace('_', ' ')}"
+        return title, result.explanation if result else ""
+    if kind == "request_routed":
+        if p.get("target") == "needs_info":
+            return "Sent back for information", p.get("reason", "")
+        return (f"Queued for {_queue_label(p.get('queue', p.get('target')))} review (priority {p.get('priority')})",
+                p.get("reason", ""))
+    if kind == "info_requested":
+        message = messages.get(p.get("message"))
+        return "Information requested", message.body if message else ""
+    if kind == "info_provided":
+        message = messages.get(p.get("message"))
+        changed = ", ".join(p.get("changed") or [])
+        return "Information provided", (message.body if message else "") + (f" (changed: {changed})" if changed else "")
+    if kind == "request_claimed":
+        return "Review started", f"by {event.actor_role.replace('_', ' ')}" if staff else ""
+    if kind in ("claim_released", "claim_expired"):
+        return "Returned to the queue", "The claim lapsed." if kind == "claim_expired" else ""
+    if kind == "request_escalated":
+        return f"Escalated to {_queue_label(p.get('to'))} review", p.get("note", "") if staff else ""
+    if kind == "sla_breached":
+        return "Past its service-level time", f"Priority raised to {p.get('priority')}."
+    if kind == "item_decided":
+        return f"Item {p.get('item')}: {ACTION_TITLES.get(p.get('action'), p.get('action'))}", p.get("rationale", "")
+    if kind == "request_decided":
+        outcome = p.get("outcome")
+        return f"Decided: {Outcome(outcome).label if outcome in Outcome.values else outcome}", ""
+    if kind == "reconsideration_requested":
+        message = messages.get(p.get("message"))
+        return "Reconsideration requested", message.body if message else ""
+    if kind == "request_withdrawn":
+        return "Withdrawn by the requester", p.get("reason", "")
+    if kind == "request_closed":
+        return "Closed", p.get("reason", "")
+    if kind == "appeal_filed":
+        return f"Item {p.get('item')}: the author appealed", ""
+    if kind == "appeal_decided":
+        restored = " and the post restored" if p.get("content_restored") else ""
+        return f"Item {p.get('item')}: appeal {p.get('outcome')}{restored}", p.get("rationale", "")
+    if kind == "screening_reenqueued":
+        return "Screening resumed", "The request waited longer than expected and was sent to screening again."
+    return kind.replace("_", " ").capitalize(), ""
+
+
+def request_timeline(request, *, staff: bool = False) -> list[TimelineEntry]:
+    """Readable entries for each audit event of the request, oldest first, with their seal (five queries)."""
+    checks = {(r.round, r.name): r for r in CheckResult.objects.filter(request=request)}
+    messages = {m.pk: m for m in request.messages.all()}
+    events = list(request.events.order_by("id"))
+    seals = seal_status(event.pk for event in events)
+    entries = []
+    for event in events:
+        title, detail = _describe(event, checks, messages, staff)
+        seal = seals[event.pk]
+        entries.append(TimelineEntry(at=event.created_at, type=event.event_type, title=title, detail=detail,
+                                     event_id=event.pk, event_uid=str(event.uid), actor_role=event.actor_role,
+                                     log_index=seal.log_index, checkpoint=seal.checkpoint_size))
+    return entries

@@ -1,0 +1,326 @@
+"""The public transparency report: per jurisdiction and half-year, as the big platforms publish.
+
+Figures for the requests *submitted* in a half-year (``2021-H2`` is 1 July to 31 December
+2021, UTC), per requester jurisdiction:
+
+- ``requests`` and ``items`` (the pieces of content they named);
+- ``by_category`` and ``by_requested_action`` (requests);
+- ``outcomes`` (items), from the decisions of each request's latest review round:
+  removed for a policy violation, restricted locally, no action, or still pending
+  (undecided, or being reconsidered);
+- ``with_court_order`` and ``court_order_share`` (requests citing a court order);
+- ``decided`` and ``median_days_to_decision`` (submission to decision, decided requests only);
+- ``appeals``: affected users' appeals on those requests, filed, pending, upheld, reversed,
+  and how many reversals restored the content.
+
+Every figure comes from aggregate SQL (GROUP BY) over the whole period: seven queries whatever
+the number of requests, never a loop over rows. The public page and API read them through
+``transparency_report_cached``: the figures are kept until the record changes (every change
+to a request writes an audit event in its transaction, so the newest event id says when).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import Aggregate, Case, Count, DurationField, F, Max, Min, Q, QuerySet, Value, When
+from django.db.models.functions import ExtractMonth, ExtractYear
+
+from audit.stamps import record_stamp
+from reports.errors import InvalidInput
+from reports.models import Appeal, Category, Exercise, Jurisdiction, RequestedAction, RequestItem, TakedownRequest
+from review.models import ITEM_OUTCOME_OF_ACTION, Decision, ItemOutcome
+
+PERIOD_PATTERN = re.compile(r"^(\d{4})-H([12])$")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+OUTCOMES = tuple(ItemOutcome.values)
+APPEAL_FIGURES = ("filed", "pending", "upheld", "reversed", "content_restored")
+UNSPECIFIED_ACTION = "unspecified"
+REQUESTED_ACTIONS = (*RequestedAction.values, UNSPECIFIED_ACTION)
+ALL_JURISDICTIONS = "ALL"
+SECONDS_PER_DAY = 86_400
+# Bounds how stale a cached report can be if two transactions commit out of id order.
+CACHE_SECONDS = 60
+
+
+# --- Periods ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True, order=True)
+class Period:
+    year: int
+    half: int
+
+    @classmethod
+    def parse(cls, code: str) -> Period:
+        match = PERIOD_PATTERN.match((code or "").strip().upper())
+        if not match or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+            raise InvalidInput({"period": [f"Use a half-year between {FIRST_YEAR} and {LAST_YEAR} in the form "
+                                           "YYYY-H1 or YYYY-H2, e.g. 2021-H2."]})
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def containing(cls, moment: datetime) -> Period:
+        moment = moment.astimezone(UTC)
+        return cls(moment.year, 1 if moment.month <= 6 else 2)
+
+    @property
+    def code(self) -> str:
+        return f"{self.year}-H{self.half}"
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.year, 1 if self.half == 1 else 7, 1, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first moment after the period."""
+        return self.next().start
+
+    @property
+    def first_day(self) -> date:
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(days=1)).date()
+
+    @property
+    def label(self) -> str:
+        return f"{'January–June' if self.half == 1 else 'July–December'} {self.year}"
+
+    def next(self) -> Period:
+        return Period(self.year, 2) if self.half == 1 else Period(self.year + 1, 1)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def _filed(exercise: Exercise) -> QuerySet[TakedownRequest]:
+    # Drafts have no submission time, so every range on submitted_at leaves them out.
+    return TakedownRequest.objects.filter(exercise=exercise, submitted_at__isnull=False)
+
+
+def available_periods(*, exercise: Exercise) -> list[Period]:
+    """Every half-year from the first submission to the last (two index look-ups), latest first."""
+    bounds = _filed(exercise).aggregate(first=Min("submitted_at"), last=Max("submitted_at"))
+    if bounds["first"] is None:
+        return []
+    periods, period, last = [], Period.containing(bounds["first"]), Period.containing(bounds["last"])
+    while period <= last:
+        periods.append(period)
+        period = period.next()
+    return periods[::-1]
+
+
+def default_period(*, exercise: Exercise, now: datetime | None = None) -> Period:
+    """The latest half-year with requests, or the current one."""
+    periods = available_periods(exercise=exercise)
+    return periods[0] if periods else Period.containing(now or datetime.now(UTC))
+
+
+# --- The median, in the database -------------------------------------------------------------
+
+class _SQLiteMedian:
+    """SQLite has no median; this aggregate runs inside SQLite's GROUP BY (as percentile_cont(0.5) would)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def step(self, value) -> None:
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self):
+        return statistics.median(self.values) if self.values else None
+
+
+class Median(Aggregate):
+    """The median of a duration: ``percentile_cont(0.5)`` on PostgreSQL (the mean of the middle two)."""
+
+    name = "Median"
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        connection.ensure_connection()
+        connection.connection.create_aggregate("crs_median", 1, _SQLiteMedian)
+        return self.as_sql(compiler, connection, function="crs_median", template="%(function)s(%(expressions)s)",
+                           **extra_context)
+
+
+def _days(duration: timedelta | None) -> float | None:
+    return None if duration is None else round(duration.total_seconds() / SECONDS_PER_DAY, 2)
+
+
+# --- The report ------------------------------------------------------------------------------
+
+def _empty_figures() -> dict:
+    return {
+        "requests": 0,
+        "items": 0,
+        "by_category": dict.fromkeys(Category.values, 0),
+        "by_requested_action": dict.fromkeys(REQUESTED_ACTIONS, 0),
+        "outcomes": dict.fromkeys(OUTCOMES, 0),
+        "with_court_order": 0,
+        "court_order_share": None,
+        "decided": 0,
+        "median_days_to_decision": None,
+        "appeals": dict.fromkeys(APPEAL_FIGURES, 0),
+    }
+
+
+def _finish(figures: dict) -> dict:
+    decided_items = sum(figures["outcomes"][key] for key in OUTCOMES if key != ItemOutcome.PENDING.value)
+    figures["outcomes"][ItemOutcome.PENDING.value] = figures["items"] - decided_items
+    if figures["requests"]:
+        figures["court_order_share"] = round(figures["with_court_order"] / figures["requests"], 4)
+    return figures
+
+
+def transparency_report(*, exercise: Exercise, period: Period, jurisdiction: str | None = None) -> dict:
+    """The period's figures, in total and per jurisdiction (most requests first), from seven aggregate queries.
+
+    On PostgreSQL each query reads covering indexes (audit/migrations/0003_exportjob.py)
+    rather than the tables. A period without requests costs one query.
+    """
+    requests = _filed(exercise).filter(submitted_at__gte=period.start, submitted_at__lt=period.end)
+    if jurisdiction:
+        requests = requests.filter(agency__jurisdiction_id=jurisdiction)
+
+    per: dict[str, dict] = defaultdict(_empty_figures)
+    totals = _empty_figures()
+    court_order = ~Q(court_name="") & ~Q(court_case_number="")
+    groups = list(requests.values("agency__jurisdiction_id", "category", "requested_action")
+                  .annotate(n=Count("*"), court=Count("id", filter=court_order),
+                            decided=Count("id", filter=Q(decided_at__isnull=False)))
+                  .order_by())
+    for group in groups:
+        action = group["requested_action"] or UNSPECIFIED_ACTION
+        for figures in (per[group["agency__jurisdiction_id"]], totals):
+            figures["requests"] += group["n"]
+            figures["with_court_order"] += group["court"]
+            figures["decided"] += group["decided"]
+            figures["by_category"][group["category"]] += group["n"]
+            figures["by_requested_action"][action] += group["n"]
+
+    if groups:
+        in_period = {"request__exercise": exercise, "request__submitted_at__gte": period.start,
+                     "request__submitted_at__lt": period.end,
+                     **({"request__agency__jurisdiction_id": jurisdiction} if jurisdiction else {})}
+        items = RequestItem.objects.filter(**in_period)
+        for group in items.values("request__agency__jurisdiction_id").annotate(n=Count("*")).order_by():
+            per[group["request__agency__jurisdiction_id"]]["items"] = group["n"]
+            totals["items"] += group["n"]
+
+        decisions = Decision.objects.filter(round=F("request__review_round"), **in_period)
+        for group in decisions.values("request__agency__jurisdiction_id", "action").annotate(n=Count("*")).order_by():
+            key = ITEM_OUTCOME_OF_ACTION[group["action"]]
+            per[group["request__agency__jurisdiction_id"]]["outcomes"][key] += group["n"]
+            totals["outcomes"][key] += group["n"]
+
+        decided = requests.filter(decided_at__isnull=False)
+        duration = F("decided_at") - F("submitted_at")
+        for group in decided.values("agency__jurisdiction_id").annotate(median=Median(duration)).order_by():
+            per[group["agency__jurisdiction_id"]]["median_days_to_decision"] = _days(group["median"])
+        totals["median_days_to_decision"] = _days(decided.aggregate(median=Median(duration))["median"])
+
+        appeals = Appeal.objects.filter(**in_period)
+        for group in (appeals.values("request__agency__jurisdiction_id", "status")
+                      .annotate(n=Count("*"), restored=Count("id", filter=Q(content_restored=True))).order_by()):
+            for figures in (per[group["request__agency__jurisdiction_id"]]["appeals"], totals["appeals"]):
+                figures["filed"] += group["n"]
+                figures[group["status"]] += group["n"]
+                figures["content_restored"] += group["restored"]
+
+    names = dict(Jurisdiction.objects.filter(code__in=list(per)).values_list("code", "name"))
+    rows = [{"code": code, "name": names.get(code, code), **_finish(figures)} for code, figures in per.items()]
+    rows.sort(key=lambda row: (-row["requests"], row["code"]))
+    return {
+        "period": period.code,
+        "label": period.label,
+        "start": period.first_day.isoformat(),
+        "end": period.last_day.isoformat(),
+        "totals": _finish(totals),
+        "jurisdictions": rows,
+    }
+
+
+def jurisdiction_trend(*, exercise: Exercise, jurisdiction: str) -> list[dict]:
+    """Requests per half-year for one jurisdiction, oldest first, from one GROUP BY query."""
+    half = Case(When(month__lte=6, then=Value(1)), default=Value(2))
+    groups = (_filed(exercise).filter(agency__jurisdiction_id=jurisdiction)
+              .annotate(year=ExtractYear("submitted_at"), month=ExtractMonth("submitted_at"))
+              .annotate(half=half).values("year", "half").annotate(n=Count("id")).order_by("year", "half"))
+    counts = {Period(group["year"], group["half"]): group["n"] for group in groups}
+    if not counts:
+        return []
+    # Every half-year from the first to the last, with the quiet ones as zeros.
+    trend, period, last = [], min(counts), max(counts)
+    while period <= last:
+        trend.append({"period": period.code, "requests": counts.get(period, 0)})
+        period = period.next()
+    return trend
+
+
+# --- Cached reads ---------------------------------------------------------------------------
+
+def _cached(name: str, exercise: Exercise, compute, *parts) -> object:
+    key = ":".join(["crs.transparency", name, record_stamp(exercise), *(str(part) for part in parts)])
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+def transparency_report_cached(*, exercise: Exercise, period: Period, jurisdiction: str | None = None) -> dict:
+    """``transparency_report``, computed once per change of the record (see ``record_stamp``)."""
+    return _cached("report", exercise,
+                   lambda: transparency_report(exercise=exercise, period=period, jurisdiction=jurisdiction),
+                   period.code, jurisdiction or "")
+
+
+def jurisdiction_trend_cached(*, exercise: Exercise, jurisdiction: str) -> list[dict]:
+    return _cached("trend", exercise, lambda: jurisdiction_trend(exercise=exercise, jurisdiction=jurisdiction),
+                   jurisdiction)
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "period", "jurisdiction", "jurisdiction_name", "requests", "items", "with_court_order", "court_order_share",
+    "decided", "median_days_to_decision", *(f"outcome_{key}" for key in OUTCOMES),
+    *(f"appeals_{key}" for key in APPEAL_FIGURES),
+    *(f"requested_action_{key}" for key in REQUESTED_ACTIONS), *(f"category_{key}" for key in Category.values),
+)
+
+
+def _csv_values(period: str, code: str, name: str, figures: dict) -> list:
+    return [
+        period, code, name, figures["requests"], figures["items"], figures["with_court_order"],
+        "" if figures["court_order_share"] is None else figures["court_order_share"], figures["decided"],
+        "" if figures["median_days_to_decision"] is None else figures["median_days_to_decision"],
+        *(figures["outcomes"][key] for key in OUTCOMES),
+        *(figures["appeals"][key] for key in APPEAL_FIGURES),
+        *(figures["by_requested_action"][key] for key in REQUESTED_ACTIONS),
+        *(figures["by_category"][key] for key in Category.values),
+    ]
+
+
+def report_csv(report: dict) -> str:
+    """The report as CSV: one row per jurisdiction, then a row for all of them (jurisdiction ``ALL``)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report["jurisdictions"]:
+        writer.writerow(_csv_values(report["period"], row["code"], row["name"], row))
+    writer.writerow(_csv_values(report["period"], ALL_JURISDICTIONS, "All jurisdictions", report["totals"]))
+    return buffer.getvalue()
