@@ -25,10 +25,10 @@ def main() -> None:
     ensure_dataset()
     setup_django()
     from django.db.models import Count
-    from transparency.figures import Period, available_periods, transparency_report, transparency_report_cached
 
     from reports.models import TakedownRequest
     from reports.tenancy import exercise_default
+    from transparency.figures import Period, available_periods, transparency_report, transparency_report_cached
 
     exercise = exercise_default()
     # The busiest complete half-year: the worst case a visitor can ask for.

@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from config.env import ensure_broker_folders
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("crs")
@@ -14,6 +16,4 @@ app.autodiscover_tasks()
 @app.on_after_configure.connect
 def _create_broker_folders(sender, **kwargs):
     # The filesystem broker expects its folders to exist before the first message.
-    from config.env import ensure_broker_folders
-
     ensure_broker_folders(sender.conf.broker_transport_options or {})

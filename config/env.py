@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import environ
 
@@ -99,6 +100,39 @@ def broker_from_env(data_dir: Path, environ_: Mapping[str, str] | None = None) -
         "store_processed": False,
         "polling_interval": 0.1,
     }
+
+
+REDIS_DATABASES = 16  # Redis's default number of logical databases
+
+
+def _next_redis_database(url: str) -> str:
+    """The same Redis server, one database on (redis://host/0 -> redis://host/1; unix://...?db=0 -> ?db=1)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query))
+        query["db"] = str((int(query.get("db") or 0) + 1) % REDIS_DATABASES)
+        return f"unix://{parts.path}?{urlencode(query)}"
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(database + 1) % REDIS_DATABASES}"))
+
+
+def cache_from_env(broker_url: str, environ_: Mapping[str, str] | None = None) -> dict:
+    """The cache: ``CRS_CACHE_URL`` if set, else the broker's Redis server in the next database, else in-process.
+
+    Never the broker's own database: clearing the cache (``cache.clear()`` runs FLUSHDB) must not
+    empty the task queue.
+    """
+    url = env_str("CRS_CACHE_URL", "", environ_)
+    if not url and broker_url.startswith(("redis://", "rediss://", "unix://")):
+        url = _next_redis_database(broker_url)
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfiguredEnv(f"CRS_CACHE_URL must start with redis://, rediss:// or unix://, not {url!r}.")
+    if url.rstrip("/") == broker_url.rstrip("/"):
+        raise ImproperlyConfiguredEnv("CRS_CACHE_URL is the broker's database (REDIS_URL): clearing the cache would "
+                                      "empty the task queue. Give the cache a database of its own, e.g. .../1.")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "crs"}
 
 
 def ensure_broker_folders(options: dict) -> None:

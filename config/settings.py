@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     broker_from_env,
+    cache_from_env,
     database_from_env,
     env_bool,
     env_int,
@@ -191,13 +192,9 @@ SPECTACULAR_SETTINGS = {
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = broker_from_env(DATA_DIR)
 
-# Shared by every web process when Redis is there (login lockout counts, cached public figures).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL,
-                "KEY_PREFIX": "crs"}
-    if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://"))
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-}
+# Shared by every web process when Redis is there (login lockout counts, cached public figures),
+# in a Redis database of its own: clearing the cache never touches the task queue.
+CACHES = {"default": cache_from_env(CELERY_BROKER_URL)}
 # Installations sharing one Redis keep their work apart by queue name.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CRS_TASK_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True

@@ -7,13 +7,14 @@ schema and pass them through unchanged.
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from audit.models import ExportFormat, ExportJob
 from reports.models import AuthorityType, Category, Outcome, Queue, Status, SubmissionMethod, Urgency
-from transparency.filters import AuditRequestFilter
 from transparency.figures import APPEAL_FIGURES, OUTCOMES, REQUESTED_ACTIONS
+from transparency.filters import AuditRequestFilter
 
 # --- Requests --------------------------------------------------------------------------------
 
@@ -224,8 +225,6 @@ class ExportJobSerializer(serializers.ModelSerializer):
     def get_download_url(self, job) -> str | None:
         if job.status != ExportJob.Status.DONE:
             return None
-        from django.urls import reverse
-
         path = reverse("transparency:audit-export-download", kwargs={"pk": job.pk})
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 
 
 def evidence_storage():
     # A callable keeps the storage out of migrations; see STORAGES["evidence"] in settings.
-    from django.core.files.storage import storages
-
     return storages["evidence"]
 
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 from rest_framework.test import APIClient
-from transparency.figures import Period, available_periods, default_period, transparency_report
 
 from reports.models import Category, Exercise, Status, TakedownRequest
 from reports.tenancy import exercise_default
 from tests.audit.request_log import agency, at, filed
+from transparency.figures import Period, available_periods, default_period, transparency_report
 
 API = "/api/v1/transparency/"
 
@@ -214,9 +214,8 @@ def test_the_figures_are_throttled_per_address(dataset, monkeypatch):
 
 
 def test_a_cached_report_is_reused_until_the_record_changes(dataset, django_assert_num_queries):
-    from transparency.figures import transparency_report_cached
-
     from audit import events
+    from transparency.figures import transparency_report_cached
 
     exercise, period = exercise_default(), Period.parse("2021-H2")
     first = transparency_report_cached(exercise=exercise, period=period)

@@ -99,3 +99,23 @@ def test_the_settings_read_database_and_broker_from_the_environment():
                      DATABASE_URL="postgres://u:p@db.example:5432/crs", REDIS_URL="redis://cache.example:6379/0")
 
     assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql redis://cache.example:6379/0"
+
+
+def test_the_cache_lives_in_the_next_redis_database_so_clearing_it_never_empties_the_task_queue():
+    from config.env import cache_from_env
+
+    assert cache_from_env("redis://127.0.0.1:6379/0", {})["LOCATION"] == "redis://127.0.0.1:6379/1"
+    assert cache_from_env("redis://:secret@redis:6379", {})["LOCATION"] == "redis://:secret@redis:6379/1"
+    assert cache_from_env("unix:///run/redis.sock?db=3", {})["LOCATION"] == "unix:///run/redis.sock?db=4"
+    assert cache_from_env("filesystem://localhost//", {})["BACKEND"].endswith("LocMemCache")
+    chosen = cache_from_env("redis://127.0.0.1:6379/0", {"CRS_CACHE_URL": "redis://cache.example:6379/5"})
+    assert chosen["LOCATION"] == "redis://cache.example:6379/5"
+
+
+def test_a_cache_in_the_brokers_own_database_is_refused():
+    from config.env import cache_from_env
+
+    with pytest.raises(ImproperlyConfiguredEnv, match="empty the task queue"):
+        cache_from_env("redis://127.0.0.1:6379/0", {"CRS_CACHE_URL": "redis://127.0.0.1:6379/0"})
+    with pytest.raises(ImproperlyConfiguredEnv, match="CRS_CACHE_URL must start with"):
+        cache_from_env("redis://127.0.0.1:6379/0", {"CRS_CACHE_URL": "memcached://127.0.0.1"})

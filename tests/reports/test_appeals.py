@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.db.models import Q
-from transparency.figures import Period, transparency_report
 
 from audit.models import AuditEvent
 from portal.selectors import notices_for_author
@@ -12,6 +11,7 @@ from reports.errors import IllegalTransition, InvalidInput, NotAllowed
 from reports.models import Appeal, ContentItem, ContentRestriction, ExerciseRole
 from review.services import appeal_decide, appeal_file
 from tests.exercises import decide_all, enrol, file_and_screen
+from transparency.figures import Period, transparency_report
 
 pytestmark = pytest.mark.django_db
 
