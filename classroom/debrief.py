@@ -83,7 +83,7 @@ def exercise_requests(*, exercise: Exercise):
                 Prefetch("screenings", queryset=ScreeningRun.objects.order_by("round")),
                 Prefetch("check_results", queryset=CheckResult.objects.order_by("round", "position")),
                 Prefetch("decisions", queryset=Decision.objects.select_related("item").order_by("round",
-                                                                                               "item__position")),
+                                                                                                "item__position")),
                 Prefetch("appeals", queryset=Appeal.objects.select_related("item", "author").order_by("filed_at")),
             )
             .order_by("submitted_at", "id"))

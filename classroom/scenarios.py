@@ -155,6 +155,18 @@ class _Validator:
             self.fail(where, f"field '{name}' value {value!r} is used twice")
         seen.add(value)
 
+    def entries(self, items: list, name: str, spec: dict[str, bool], key: str, *, max_length: int, pattern: str,
+                within: str = "", shown=str):
+        """Each entry of a list with its place (``agencies[2] (kz-misd)``) and its key, checked and unique."""
+        seen: set[str] = set()
+        for index, entry in enumerate(items):
+            where = f"{within}{name}[{index}]"
+            self.keys(entry, spec, where)
+            code = self.text(entry, key, where, max_length=max_length, pattern=pattern)
+            where = f"{where} ({shown(code)})"
+            self.unique(seen, code, where, key)
+            yield where, entry, code
+
 
 def parse_scenario(path: Path) -> dict:
     """Read and validate a scenario file into plain, checked values (nothing is written)."""
@@ -187,22 +199,16 @@ def _parse_cached(path: Path, modified: int) -> dict:
 
     codes: set[str] = set()
     provision_codes: set[str] = set()
-    for index, entry in enumerate(raw["jurisdictions"]):
-        where = f"jurisdictions[{index}]"
-        v.keys(entry, JURISDICTION_KEYS, where)
-        code = v.text(entry, "code", where, max_length=2, pattern=r"[A-Z]{2}")
-        where = f"jurisdictions[{index}] ({code})"
-        v.unique(codes, code, where, "code")
+    for where, entry, code in v.entries(raw["jurisdictions"], "jurisdictions", JURISDICTION_KEYS, "code",
+                                        max_length=2, pattern=r"[A-Z]{2}"):
+        codes.add(code)
         parsed["jurisdictions"].append({"code": code, "name": v.text(entry, "name", where, max_length=100)})
         provisions = entry.get("provisions") or []
         if not isinstance(provisions, list):
             v.fail(where, "field 'provisions' must be a list")
-        for p_index, provision in enumerate(provisions):
-            p_where = f"{where} provisions[{p_index}]"
-            v.keys(provision, PROVISION_KEYS, p_where)
-            p_code = v.text(provision, "code", p_where, max_length=40, pattern=r"[A-Z]{2}-[A-Z0-9-]+")
-            p_where = f"{where} provisions[{p_index}] ({p_code})"
-            v.unique(provision_codes, p_code, p_where, "code")
+        for p_where, provision, p_code in v.entries(provisions, "provisions", PROVISION_KEYS, "code", max_length=40,
+                                                    pattern=r"[A-Z]{2}-[A-Z0-9-]+", within=f"{where} "):
+            v.unique(provision_codes, p_code, p_where, "code")  # unique across jurisdictions too
             if not p_code.startswith(code + "-"):
                 v.fail(p_where, f"field 'code' must start with the jurisdiction's code {code}-")
             categories = provision.get("categories")
@@ -228,13 +234,8 @@ def _parse_cached(path: Path, modified: int) -> dict:
                 "concern": concern, "hr_notes": v.text(provision, "hr_notes", p_where, max_length=MAX_HR_NOTES_CHARS),
             })
 
-    agency_codes: set[str] = set()
-    for index, entry in enumerate(raw["agencies"]):
-        where = f"agencies[{index}]"
-        v.keys(entry, AGENCY_KEYS, where)
-        code = v.text(entry, "code", where, max_length=60, pattern=r"[a-z0-9-]+")
-        where = f"agencies[{index}] ({code})"
-        v.unique(agency_codes, code, where, "code")
+    for where, entry, code in v.entries(raw["agencies"], "agencies", AGENCY_KEYS, "code", max_length=60,
+                                        pattern=r"[a-z0-9-]+"):
         jurisdiction = entry.get("jurisdiction")
         if jurisdiction not in codes:
             v.fail(where, f"field 'jurisdiction' value {jurisdiction!r} is not a jurisdiction of this file")
@@ -243,25 +244,17 @@ def _parse_cached(path: Path, modified: int) -> dict:
                                    "authority_type": v.choice(entry, "authority_type", where, AuthorityType)})
 
     handles: set[str] = set()
-    for index, entry in enumerate(raw["accounts"]):
-        where = f"accounts[{index}]"
-        v.keys(entry, ACCOUNT_KEYS, where)
-        handle = v.text(entry, "handle", where, max_length=30, pattern=r"[a-z0-9_.]{3,30}")
-        where = f"accounts[{index}] (@{handle})"
-        v.unique(handles, handle, where, "handle")
+    for where, entry, handle in v.entries(raw["accounts"], "accounts", ACCOUNT_KEYS, "handle", max_length=30,
+                                          pattern=r"[a-z0-9_.]{3,30}", shown=lambda handle: f"@{handle}"):
+        handles.add(handle)
         parsed["accounts"].append({"handle": handle,
                                    "display_name": v.text(entry, "display_name", where, max_length=100),
                                    "persona": v.choice(entry, "persona", where, Persona),
                                    "country": v.text(entry, "country", where, max_length=2, pattern=r"[A-Z]{2}"),
                                    "bio": v.text(entry, "bio", where, max_length=300)})
 
-    content_codes: set[str] = set()
-    for index, entry in enumerate(raw["content"]):
-        where = f"content[{index}]"
-        v.keys(entry, CONTENT_KEYS, where)
-        code = v.text(entry, "code", where, max_length=20, pattern=r"[a-z]{2}-[0-9]{4,}")
-        where = f"content[{index}] ({code})"
-        v.unique(content_codes, code, where, "code")
+    for where, entry, code in v.entries(raw["content"], "content", CONTENT_KEYS, "code", max_length=20,
+                                        pattern=r"[a-z]{2}-[0-9]{4,}"):
         author = entry.get("author")
         if author not in handles:
             v.fail(where, f"field 'author' value {author!r} is not an account of this file")

@@ -45,7 +45,7 @@ def exercise_new(request):
         data = form.cleaned_data
         try:
             exercise = services.exercise_create(instructor=request.user, name=data["name"],
-                                                 scenario=data["scenario"], brief=data["brief"])
+                                                scenario=data["scenario"], brief=data["brief"])
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
@@ -127,8 +127,8 @@ def member_assign(request, slug: str, member_id: int):
         data = form.cleaned_data
         try:
             services.membership_assign(instructor=request.user, membership=membership, role=data["role"],
-                                        agency_code=data["agency"],
-                                        platform_account_id=int(data["platform_account"] or 0) or None)
+                                       agency_code=data["agency"],
+                                       platform_account_id=int(data["platform_account"] or 0) or None)
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
@@ -175,17 +175,18 @@ def _debrief_context(request, slug: str) -> tuple[Exercise, dict | None]:
     return exercise, exercise_debrief(exercise=exercise)
 
 
-@login_required
-def debrief(request, slug: str):
+def _debrief_page(request, slug: str, template: str):
     exercise, context = _debrief_context(request, slug)
     if context is None:
         return render(request, "classroom/debrief_pending.html", {"exercise": exercise})
-    return render(request, "classroom/debrief.html", context)
+    return render(request, template, context)
+
+
+@login_required
+def debrief(request, slug: str):
+    return _debrief_page(request, slug, "classroom/debrief.html")
 
 
 @login_required
 def debrief_print(request, slug: str):
-    exercise, context = _debrief_context(request, slug)
-    if context is None:
-        return render(request, "classroom/debrief_pending.html", {"exercise": exercise})
-    return render(request, "classroom/debrief_print.html", context)
+    return _debrief_page(request, slug, "classroom/debrief_print.html")

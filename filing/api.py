@@ -44,6 +44,7 @@ from filing.services import (
     request_withdraw,
 )
 from reports.filters import UTCIsoDateTimeFilter
+from reports.limits import EVIDENCE_MAX_MB
 from reports.models import Category, ContentItem, Jurisdiction, Status, SubmissionMethod, TakedownRequest
 from reports.tenancy import exercise_for_user, reporter_account_for
 
@@ -109,6 +110,13 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         fresh = request_detail_queryset().get(pk=request_obj.pk)
         return Response(RequestDetailSerializer(fresh).data, status=code)
 
+    def _act(self, reference: str, input_serializer, act) -> Response:
+        """A transition on one of the agency's requests: found first (another agency's is missing), then the body."""
+        own = self._own(reference)
+        serializer = input_serializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._detail(act(own, serializer.validated_data, serializer))
+
     def _own(self, reference: str) -> TakedownRequest:
         """One of the agency's requests. Looked up before the body is read: another agency's is simply missing."""
         try:
@@ -124,7 +132,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = RequestInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         filed, created = request_file(reporter=self.reporter, data=serializer.to_input(),
-                                               method=SubmissionMethod.API)
+                                      method=SubmissionMethod.API)
         return self._detail(filed, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=BulkInputSerializer, responses={201: BulkResponseSerializer, 200: BulkResponseSerializer,
@@ -149,45 +157,33 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                                "is then screened again.")
     @action(detail=True, methods=["post"])
     def respond(self, request, reference=None):
-        own = self._own(reference)
-        serializer = RespondInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        updated = request_respond(reporter=self.reporter, request=own,
-                                           message=serializer.validated_data["message"], changes=serializer.changes())
-        return self._detail(updated)
+        return self._act(reference, RespondInputSerializer, lambda own, data, serializer: request_respond(
+            reporter=self.reporter, request=own, message=data["message"], changes=serializer.changes()))
 
     @extend_schema(request=WithdrawInputSerializer, responses={200: RequestDetailSerializer, **ERROR_RESPONSES})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, reference=None):
-        own = self._own(reference)
-        serializer = WithdrawInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        updated = request_withdraw(reporter=self.reporter, request=own,
-                                            reason=serializer.validated_data["reason"])
-        return self._detail(updated)
+        return self._act(reference, WithdrawInputSerializer, lambda own, data, _serializer: request_withdraw(
+            reporter=self.reporter, request=own, reason=data["reason"]))
 
     @extend_schema(request=ReconsiderInputSerializer, responses={200: RequestDetailSerializer, **ERROR_RESPONSES},
                    description="Ask, once, for a decided request to be reviewed again.")
     @action(detail=True, methods=["post"])
     def reconsider(self, request, reference=None):
-        own = self._own(reference)
-        serializer = ReconsiderInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        updated = request_reconsider(reporter=self.reporter, request=own,
-                                              message=serializer.validated_data["message"])
-        return self._detail(updated)
+        return self._act(reference, ReconsiderInputSerializer, lambda own, data, _serializer: request_reconsider(
+            reporter=self.reporter, request=own, message=data["message"]))
 
     @extend_schema(request={"multipart/form-data": EvidenceInputSerializer},
                    responses={201: EvidenceSerializer, **ERROR_RESPONSES},
-                   description="Attach a PDF, PNG or JPEG (at most 5 MB), recognised by its content.")
+                   description=f"Attach a PDF, PNG or JPEG (at most {EVIDENCE_MAX_MB} MB), recognised by its "
+                               "content.")
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def evidence(self, request, reference=None):
         own = self._own(reference)
         serializer = EvidenceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        stored = evidence_attach(reporter=self.reporter, request=own,
-                                          upload=serializer.validated_data["file"],
-                                          kind=serializer.validated_data["kind"])
+        stored = evidence_attach(reporter=self.reporter, request=own, upload=serializer.validated_data["file"],
+                                 kind=serializer.validated_data["kind"])
         return Response(EvidenceSerializer(stored).data, status=status.HTTP_201_CREATED)
 
 

@@ -1,8 +1,7 @@
 """The portal's forms. They check types only; the services check meaning.
 
-Domain errors from the services are mapped onto these forms once, here
-(``add_domain_errors``), so each problem shows next to the field it is about and
-everything the person typed is shown again.
+Domain errors from the services are shown on these forms by reports.forms.add_domain_errors,
+so each problem shows next to the field it is about and everything the person typed is shown again.
 """
 
 from __future__ import annotations
@@ -10,7 +9,14 @@ from __future__ import annotations
 from django import forms
 
 from filing.inputs import CourtOrderInput, ItemInput, RequestInput
-from reports.errors import DomainError
+from reports.forms import PortalForm
+from reports.limits import (
+    EVIDENCE_CONTENT_TYPES,
+    EVIDENCE_MAX_MB,
+    MAX_JUSTIFICATION_CHARS,
+    MAX_MESSAGE_CHARS,
+    MAX_STATEMENT_CHARS,
+)
 from reports.models import (
     Agency,
     AuthorityType,
@@ -25,46 +31,7 @@ from reports.models import (
 )
 
 PROPOSE_AGENCY = "__new__"
-EVIDENCE_ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
-
-
-class PortalForm(forms.Form):
-    """A form whose invalid fields say so to assistive technology (aria-invalid, aria-describedby)."""
-
-    def add_error(self, field, error):
-        super().add_error(field, error)
-        names = [field] if isinstance(field, str) else list(getattr(error, "error_dict", {}) or [])
-        for name in names:
-            if name in self.fields:
-                self._mark_invalid(name)
-
-    def _mark_invalid(self, name: str) -> None:
-        bound = self[name]
-        attrs = self.fields[name].widget.attrs
-        attrs["aria-invalid"] = "true"
-        described = [f"{bound.auto_id}_error"]
-        if self.fields[name].help_text:
-            described.append(f"{bound.auto_id}_helptext")
-        attrs["aria-describedby"] = " ".join(described)
-
-
-def _field_for(path: str, field_map: dict[str, str], form: forms.Form) -> str | None:
-    """The form field a service's error path is about: the longest mapped prefix, else the path itself."""
-    candidates = [key for key in field_map if path == key or path.startswith(key + ".")]
-    if candidates:
-        return field_map[max(candidates, key=len)]
-    head = path.split(".", 1)[0]
-    return head if head in form.fields else None
-
-
-def add_domain_errors(form: forms.Form, exc: DomainError, field_map: dict[str, str] | None = None) -> None:
-    """Show a service's refusal on ``form``: each field path next to its field, the rest at the top."""
-    field_map = field_map or {}
-    for path, problems in exc.fields.items():
-        name = _field_for(path, field_map, form)
-        form.add_error(name if name in form.fields else None, list(problems))
-    if not exc.fields:
-        form.add_error(None, exc.message)
+EVIDENCE_ACCEPT = ".pdf,.png,.jpg,.jpeg," + ",".join(EVIDENCE_CONTENT_TYPES)
 
 
 # --- Accounts -----------------------------------------------------------------------------
@@ -170,7 +137,8 @@ class DraftForm(PortalForm, CourtOrderFields):
         help_text="A national law supports restriction in your jurisdiction; global removal is for content that "
                   "breaks the platform's own rules.")
     justification = forms.CharField(
-        label="Justification", required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 7}),
+        label="Justification", required=False, max_length=MAX_JUSTIFICATION_CHARS,
+        widget=forms.Textarea(attrs={"rows": 7}),
         help_text="Why each item is unlawful under the provisions you cite, or breaks the platform's rules.")
     urgency = forms.ChoiceField(label="Urgency", widget=forms.RadioSelect, choices=Urgency.choices,
                                 initial=Urgency.STANDARD,
@@ -183,8 +151,8 @@ class DraftForm(PortalForm, CourtOrderFields):
                                help_text="For example kz-0007 or https://platform.example/p/kz-0007.")
     evidence = forms.FileField(label="Evidence file", required=False, allow_empty_file=True,
                                widget=forms.FileInput(attrs={"accept": EVIDENCE_ACCEPT}),
-                               help_text="PDF, PNG or JPEG, at most 5 MB. Stored privately; only your agency "
-                                         "and the platform's reviewers can open it.")
+                               help_text=f"PDF, PNG or JPEG, at most {EVIDENCE_MAX_MB} MB. Stored privately; only "
+                                         "your agency and the platform's reviewers can open it.")
     evidence_kind = forms.ChoiceField(label="This file is", choices=EvidenceKind.choices,
                                       initial=EvidenceKind.SUPPORTING)
 
@@ -219,20 +187,29 @@ def item_from_text(text: str) -> ItemInput:
     return ItemInput(url=text) if "://" in text else ItemInput(content_id=text)
 
 
-class RespondForm(PortalForm, CourtOrderFields):
-    message = forms.CharField(label="Your answer", required=False, max_length=10000,
+class RequestPageForm(PortalForm):
+    """A form of a request's page; each is told the reporter's jurisdiction (the answer form offers its provisions)."""
+
+    def __init__(self, *args, jurisdiction: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.jurisdiction = jurisdiction
+
+
+class RespondForm(RequestPageForm, CourtOrderFields):
+    message = forms.CharField(label="Your answer", required=False, max_length=MAX_MESSAGE_CHARS,
                               widget=forms.Textarea(attrs={"rows": 6}),
                               help_text="Answer what the platform asked. The request is screened again afterwards.")
-    justification = forms.CharField(label="Justification (correct it if needed)", required=False, max_length=10000,
+    justification = forms.CharField(label="Justification (correct it if needed)", required=False,
+                                    max_length=MAX_JUSTIFICATION_CHARS,
                                     widget=forms.Textarea(attrs={"rows": 6}))
     legal_basis = forms.MultipleChoiceField(label="Legal provisions cited (correct them if needed)", required=False,
                                             widget=forms.CheckboxSelectMultiple)
 
     field_order = ["message", "justification", "legal_basis", "court_name", "court_case_number", "court_order_date"]
 
-    def __init__(self, *args, jurisdiction: str, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["legal_basis"].choices = provision_choices(jurisdiction)
+        self.fields["legal_basis"].choices = provision_choices(self.jurisdiction)
 
     def changes(self, current: RequestInput) -> dict:
         """Only what differs from the request as it stands, so the record names what was corrected."""
@@ -252,29 +229,32 @@ class RespondForm(PortalForm, CourtOrderFields):
         return changes
 
 
-class WithdrawForm(PortalForm):
-    reason = forms.CharField(label="Reason (optional)", required=False, max_length=10000,
+class WithdrawForm(RequestPageForm):
+    reason = forms.CharField(label="Reason (optional)", required=False, max_length=MAX_MESSAGE_CHARS,
                              widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ReconsiderForm(PortalForm):
-    message = forms.CharField(label="Why the decision should be reconsidered", required=False, max_length=10000,
+class ReconsiderForm(RequestPageForm):
+    message = forms.CharField(label="Why the decision should be reconsidered", required=False,
+                              max_length=MAX_MESSAGE_CHARS,
                               widget=forms.Textarea(attrs={"rows": 5}),
                               help_text="You can ask once. A reviewer looks at the request again.")
 
 
 class AppealForm(PortalForm):
     # Not required here: the service says what is missing, in the words the record uses.
-    statement = forms.CharField(label="Why the decision is wrong", required=False, max_length=5000,
+    statement = forms.CharField(label="Why the decision is wrong", required=False, max_length=MAX_STATEMENT_CHARS,
                                 widget=forms.Textarea(attrs={"rows": 6}),
                                 help_text="You can appeal once. A reviewer who did not make the decision reads "
                                           "your statement and decides whether your post is restored.")
 
 
-class EvidenceForm(PortalForm):
-    evidence = forms.FileField(label="Evidence file", allow_empty_file=True, required=False,
+class EvidenceForm(RequestPageForm):
+    # An empty file reaches the service, which says why it is refused; no file at all is the form's to say.
+    evidence = forms.FileField(label="Evidence file", allow_empty_file=True,
+                               error_messages={"required": "Choose a file to upload."},
                                widget=forms.FileInput(attrs={"accept": EVIDENCE_ACCEPT}),
-                               help_text="PDF, PNG or JPEG, at most 5 MB.")
+                               help_text=f"PDF, PNG or JPEG, at most {EVIDENCE_MAX_MB} MB.")
     evidence_kind = forms.ChoiceField(label="This file is", choices=EvidenceKind.choices,
                                       initial=EvidenceKind.SUPPORTING)
 

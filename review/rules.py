@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from reports.completeness import DEFAULT_JUSTIFICATION_MIN_CHARS
 from reports.errors import DomainError
 from reports.models import Category, Persona
 from review.models import RuleSet
@@ -45,6 +46,11 @@ class CompiledRules:
     version: str
     data: dict
     policy_rules: tuple[PolicyRule, ...]
+
+    @property
+    def justification_min_chars(self) -> int:
+        """How long a justification the completeness check asks for (reports/completeness.py)."""
+        return self.data.get("completeness", {}).get("justification_min_chars", DEFAULT_JUSTIFICATION_MIN_CHARS)
 
 
 def _require(condition: bool, where: str, message: str) -> None:

@@ -44,7 +44,7 @@ def _describe(event, checks: dict, messages: dict, staff: bool) -> tuple[str, st
     if kind == "request_submitted":
         items = len(p.get("items", []))
         return f"Submitted by {p.get('agency')}", f"{items} item(s); category {p.get('category')}; " \
-                                                   f"legal basis {', '.join(p.get('provisions') or []) or 'none'}."
+        f"legal basis {', '.join(p.get('provisions') or []) or 'none'}."
     if kind == "evidence_added":
         return "Evidence added", f"{p.get('content_type')}, {p.get('size')} bytes, SHA-256 {p.get('sha256', '')[:16]}…"
     if kind == "screening_started":

@@ -159,7 +159,7 @@ def filed_and_decided(kz_reporter, senior_reviewer, violating_content_code, harm
 
 
 def test_the_api_keeps_to_its_schema_for_auditors_and_reporters(wsgi_app, filed_and_decided, kz_reporter,
-                                                               auditor):
+                                                                auditor):
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from schemathesis.checks import not_a_server_error

@@ -34,13 +34,13 @@ class AuditRequestFilter(django_filters.FilterSet):
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices, help_text="Outcome of a decided request.")
     queue = django_filters.ChoiceFilter(choices=Queue.choices, help_text="Queue the request was routed to.")
     submitted_after = UTCDateTimeFilter(field_name="submitted_at", lookup_expr="gte",
-                                                    help_text="Submitted at or after this day or time (UTC).")
+                                        help_text="Submitted at or after this day or time (UTC).")
     submitted_before = UTCDateTimeFilter(field_name="submitted_at", lookup_expr="lt",
-                                                     help_text="Submitted before this day or time (UTC).")
+                                         help_text="Submitted before this day or time (UTC).")
     decided_after = UTCDateTimeFilter(field_name="decided_at", lookup_expr="gte",
-                                                  help_text="Decided at or after this day or time (UTC).")
+                                      help_text="Decided at or after this day or time (UTC).")
     decided_before = UTCDateTimeFilter(field_name="decided_at", lookup_expr="lt",
-                                                   help_text="Decided before this day or time (UTC).")
+                                       help_text="Decided before this day or time (UTC).")
 
     class Meta:
         model = TakedownRequest

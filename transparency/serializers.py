@@ -239,7 +239,7 @@ def _counts(name: str, keys, help_text: str) -> type[serializers.Serializer]:
 
 CategoryCountsSerializer = _counts("CategoryCounts", Category.values, "Requests per reason category.")
 RequestedActionCountsSerializer = _counts("RequestedActionCounts", REQUESTED_ACTIONS,
-                                         "Requests per requested action (unspecified: none stated).")
+                                          "Requests per requested action (unspecified: none stated).")
 OutcomeCountsSerializer = _counts(
     "OutcomeCounts", OUTCOMES,
     "Items by the decision of their request's latest review round: removed for a policy violation, "

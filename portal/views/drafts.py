@@ -6,6 +6,8 @@ refused: the page comes back with the same values and the problem next to its fi
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.http import QueryDict
 from django.shortcuts import redirect, render
@@ -16,12 +18,11 @@ from filing.selectors import provisions_for_jurisdiction, request_for_reporter
 from filing.services import evidence_attach, request_draft_save, request_submit
 from portal.forms import REQUEST_FIELDS, DraftForm, draft_initial, item_from_text
 from portal.views.common import own_request_or_404, reporter_view
+from reports.completeness import missing_for_review, missing_to_file
 from reports.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
 from reports.forms import add_domain_errors
 from reports.models import Status
-
-# The two things a draft may lack that a submission may not (reports.services._validate says the same).
-SUBMIT_REQUIRED = {"items": "Name at least one item: a content id or a URL.", "category": "Choose the reason category."}
+from review.rules import active_rules
 
 
 @reporter_view
@@ -31,13 +32,17 @@ def draft_new(request):
     return redirect("portal:draft-edit", draft.reference)
 
 
-def _open_draft(request, reference: str):
-    draft = own_request_or_404(request.reporter, reference)
-    if draft.status != Status.DRAFT:
-        messages.info(request, f"{draft.reference} is {draft.get_status_display().lower()}; only drafts can be "
-                               "edited.")
-        return draft, redirect("portal:request-detail", draft.reference)
-    return draft, None
+def draft_view(view):
+    """For the reporter's own drafts only: a request that is no longer a draft is shown on its own page instead."""
+    @wraps(view)
+    def wrapper(request, reference: str):
+        draft = own_request_or_404(request.reporter, reference)
+        if draft.status != Status.DRAFT:
+            messages.info(request, f"{draft.reference} is {draft.get_status_display().lower()}; only drafts can be "
+                                   "edited.")
+            return redirect("portal:request-detail", draft.reference)
+        return view(request, draft)
+    return wrapper
 
 
 def _form_data(data: RequestInput) -> QueryDict:
@@ -69,20 +74,37 @@ def _provisions(account):
 
 
 def _missing_for_submit(data: RequestInput) -> dict[str, str]:
-    missing = {}
-    if not data.items:
-        missing["items"] = SUBMIT_REQUIRED["items"]
-    if not data.category:
-        missing["category"] = SUBMIT_REQUIRED["category"]
-    return missing
+    return missing_to_file(item_count=len(data.items), category=data.category)
+
+
+# How the draft's preview words what the completeness check would ask for; other parts in the check's words.
+PREVIEW_WORDS = {
+    "legal_basis": "You cite no legal provision and no court order.",
+    "requested_action": "You do not say whether the content should be removed globally or restricted in your "
+                        "jurisdiction.",
+}
+
+
+def _review_warnings(draft, data: RequestInput) -> list[str]:
+    """What the completeness check would send back for, were the draft sent as it is."""
+    missing = missing_for_review(
+        items=[(item.position, item.content_id is not None, item.url) for item in draft.items.all()],
+        has_legal_basis=bool(data.legal_basis), has_court_order=draft.has_court_order,
+        justification_chars=len(data.justification.strip()), requested_action=data.requested_action,
+        min_justification_chars=active_rules().justification_min_chars)
+    warnings = []
+    for part in missing:
+        if part["field"] == "justification" and not data.justification.strip():
+            warnings.append("You give no justification.")
+        else:
+            warnings.append(PREVIEW_WORDS.get(part["field"], part["message"]))
+    return warnings
 
 
 @reporter_view
-def draft_edit(request, reference: str):
+@draft_view
+def draft_edit(request, draft):
     account = request.reporter
-    draft, moved = _open_draft(request, reference)
-    if moved:
-        return moved
     jurisdiction = account.agency.jurisdiction_id
     current = request_as_input(draft)
     if request.method != "POST":
@@ -147,24 +169,15 @@ def draft_edit(request, reference: str):
 
 
 @reporter_view
-def draft_review(request, reference: str):
-    draft, moved = _open_draft(request, reference)
-    if moved:
-        return moved
-    return _render_review(request, reference)
+@draft_view
+def draft_review(request, draft):
+    return _render_review(request, draft.reference)
 
 
 def _render_review(request, reference: str, *, error: str = "", status: int = 200):
     draft = request_for_reporter(reporter=request.reporter, reference=reference)
     data = request_as_input(draft)
-    warnings = []
-    if not data.legal_basis and not (data.court_order and data.court_order.court):
-        warnings.append("You cite no legal provision and no court order.")
-    if not data.justification:
-        warnings.append("You give no justification.")
-    if not data.requested_action:
-        warnings.append("You do not say whether the content should be removed globally or restricted in your "
-                        "jurisdiction.")
+    warnings = _review_warnings(draft, data)
     return render(request, "portal/draft_review.html", {
         "account": request.reporter, "draft": draft, "warnings": warnings, "error": error,
         "missing": _missing_for_submit(data),
@@ -173,15 +186,13 @@ def _render_review(request, reference: str, *, error: str = "", status: int = 20
 
 @reporter_view
 @require_POST
-def draft_submit(request, reference: str):
+@draft_view
+def draft_submit(request, draft):
     account = request.reporter
-    draft, moved = _open_draft(request, reference)
-    if moved:
-        return moved
     try:
         submitted = request_submit(reporter=account, draft=draft)
     except NotAllowed as exc:
-        return _render_review(request, reference, error=exc.message, status=403)
+        return _render_review(request, draft.reference, error=exc.message, status=403)
     except IllegalTransition as exc:
         messages.info(request, exc.message)
         return redirect("portal:request-detail", draft.reference)

@@ -81,9 +81,9 @@ def _render_detail(request, req: TakedownRequest, *, status: int = 200, **bound_
                                 "court_order_date")}
     forms = {
         "respond_form": RespondForm(prefix="respond", initial=respond_initial, jurisdiction=jurisdiction),
-        "withdraw_form": WithdrawForm(prefix="withdraw"),
-        "reconsider_form": ReconsiderForm(prefix="reconsider"),
-        "evidence_form": EvidenceForm(prefix="evidence"),
+        "withdraw_form": WithdrawForm(prefix="withdraw", jurisdiction=jurisdiction),
+        "reconsider_form": ReconsiderForm(prefix="reconsider", jurisdiction=jurisdiction),
+        "evidence_form": EvidenceForm(prefix="evidence", jurisdiction=jurisdiction),
     }
     forms.update(bound_forms)
     return render(request, "portal/request_detail.html", {
@@ -129,79 +129,56 @@ def _refused(request, req, exc: DomainError, form_name: str, form, field_map: di
     return redirect("portal:request-detail", req.reference)
 
 
-@reporter_view
-@require_POST
-def request_respond(request, reference: str):
-    account = request.reporter
-    req = own_request_or_404(account, reference)
-    form = RespondForm(request.POST, prefix="respond", jurisdiction=account.agency.jurisdiction_id)
-    if not form.is_valid():
-        return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
-                              respond_form=form)
-    try:
-        services.request_respond(reporter=account, request=req, message=form.cleaned_data["message"],
-                                changes=form.changes(request_as_input(req)))
-    except DomainError as exc:
-        return _refused(request, req, exc, "respond_form", form, REQUEST_FIELDS)
-    messages.success(request, "Your answer is sent. The request goes through the automated checks again.")
-    return redirect("portal:request-detail", req.reference)
+def _action(name: str, form_class, *, act, done: str, field_map: dict | None = None):
+    """A view for one action on the request page: bind its form, call the service, say what happened.
+
+    ``act(account, req, form)`` calls the service with the valid form; ``done`` is what the reporter
+    is told (``{reference}`` and, for an upload, ``{file}`` filled in). A form's own problems and a
+    service's field problems come back next to the fields, with what was typed; a refused transition
+    is said at the top of the page.
+    """
+    @reporter_view
+    @require_POST
+    def view(request, reference: str):
+        account = request.reporter
+        req = own_request_or_404(account, reference)
+        form = form_class(request.POST, request.FILES, prefix=name, jurisdiction=account.agency.jurisdiction_id)
+        if not form.is_valid():
+            return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
+                                  **{f"{name}_form": form})
+        try:
+            result = act(account, req, form)
+        except DomainError as exc:
+            return _refused(request, req, exc, f"{name}_form", form, field_map)
+        messages.success(request, done.format(reference=req.reference, file=getattr(result, "original_name", "")))
+        return redirect("portal:request-detail", req.reference)
+    return view
 
 
-@reporter_view
-@require_POST
-def request_withdraw(request, reference: str):
-    account = request.reporter
-    req = own_request_or_404(account, reference)
-    form = WithdrawForm(request.POST, prefix="withdraw")
-    if not form.is_valid():
-        return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
-                              withdraw_form=form)
-    try:
-        services.request_withdraw(reporter=account, request=req, reason=form.cleaned_data["reason"])
-    except DomainError as exc:
-        return _refused(request, req, exc, "withdraw_form", form)
-    messages.success(request, f"{req.reference} is withdrawn. It stays in the record as withdrawn.")
-    return redirect("portal:request-detail", req.reference)
+request_respond = _action(
+    "respond", RespondForm, field_map=REQUEST_FIELDS,
+    act=lambda account, req, form: services.request_respond(
+        reporter=account, request=req, message=form.cleaned_data["message"],
+        changes=form.changes(request_as_input(req))),
+    done="Your answer is sent. The request goes through the automated checks again.")
 
+request_withdraw = _action(
+    "withdraw", WithdrawForm,
+    act=lambda account, req, form: services.request_withdraw(
+        reporter=account, request=req, reason=form.cleaned_data["reason"]),
+    done="{reference} is withdrawn. It stays in the record as withdrawn.")
 
-@reporter_view
-@require_POST
-def request_reconsider(request, reference: str):
-    account = request.reporter
-    req = own_request_or_404(account, reference)
-    form = ReconsiderForm(request.POST, prefix="reconsider")
-    if not form.is_valid():
-        return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
-                              reconsider_form=form)
-    try:
-        services.request_reconsider(reporter=account, request=req, message=form.cleaned_data["message"])
-    except DomainError as exc:
-        return _refused(request, req, exc, "reconsider_form", form)
-    messages.success(request, "Your request for reconsideration is sent. A reviewer will look at the request again.")
-    return redirect("portal:request-detail", req.reference)
+request_reconsider = _action(
+    "reconsider", ReconsiderForm,
+    act=lambda account, req, form: services.request_reconsider(
+        reporter=account, request=req, message=form.cleaned_data["message"]),
+    done="Your request for reconsideration is sent. A reviewer will look at the request again.")
 
-
-@reporter_view
-@require_POST
-def evidence_add(request, reference: str):
-    account = request.reporter
-    req = own_request_or_404(account, reference)
-    form = EvidenceForm(request.POST, request.FILES, prefix="evidence")
-    if not form.is_valid():
-        return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
-                              evidence_form=form)
-    upload = form.cleaned_data.get("evidence")
-    if upload is None:
-        form.add_error("evidence", "Choose a file to upload.")
-        return _render_detail(request, own_request_or_404(account, reference, detail=True), status=400,
-                              evidence_form=form)
-    try:
-        evidence = services.evidence_attach(reporter=account, request=req, upload=upload,
-                                   kind=form.cleaned_data["evidence_kind"])
-    except DomainError as exc:
-        return _refused(request, req, exc, "evidence_form", form, REQUEST_FIELDS)
-    messages.success(request, f"{evidence.original_name} is attached to {req.reference}.")
-    return redirect("portal:request-detail", req.reference)
+evidence_add = _action(
+    "evidence", EvidenceForm, field_map=REQUEST_FIELDS,
+    act=lambda account, req, form: services.evidence_attach(
+        reporter=account, request=req, upload=form.cleaned_data["evidence"], kind=form.cleaned_data["evidence_kind"]),
+    done="{file} is attached to {reference}.")
 
 
 @login_required

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from audit.admin import ReadOnlyAdmin
 from reports.errors import DomainError
 from reports.forms import add_domain_errors
+from reports.limits import MAX_RATIONALE_CHARS
 from reports.models import Appeal
 from reports.tenancy import exercise_for_user
 from review.services import DECIDE_PERMISSION, appeal_decide
@@ -31,7 +32,7 @@ class AppealDecisionForm(forms.Form):
                                          (Appeal.Status.REVERSED, "Reverse: restore the post")],
                                 widget=AdminRadioSelect, required=False)
     rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "required": True}),
-                                required=False, max_length=5000,
+                                required=False, max_length=MAX_RATIONALE_CHARS,
                                 help_text="The author reads it; it is kept in the record.")
 
 
@@ -70,7 +71,7 @@ class AppealAdmin(ReadOnlyAdmin):
     @admin.display(description="Request")
     def request_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:reports_takedownrequest_change",
-                                                         args=[obj.request_id]), obj.request.reference)
+                                                          args=[obj.request_id]), obj.request.reference)
 
     @admin.display(description="Item")
     def item_position(self, obj):

@@ -5,22 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib.admin.widgets import AdminRadioSelect
 
-from reports.errors import DomainError
+from reports.limits import MAX_MESSAGE_CHARS, MAX_NOTE_CHARS, MAX_RATIONALE_CHARS
 from reports.models import Queue
 from review.models import Decision
 from review.services import ACTION_REASONS, ESCALATION_TARGETS
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a refused action on the form: field problems next to their fields, the rest on top."""
-    placed = False
-    for path, messages in error.fields.items():
-        name = path.split(".", 1)[0]
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 def _reason_help() -> str:
@@ -37,7 +25,7 @@ class DecisionForm(forms.Form):
     reason_code = forms.ChoiceField(choices=[("", "— choose a reason —"), *Decision.Reason.choices], required=False,
                                     label="Reason", help_text=_reason_help())
     rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "required": True}),
-                                required=False, max_length=5000,
+                                required=False, max_length=MAX_RATIONALE_CHARS,
                                 help_text="Shown to the requester and kept in the record.")
     confirm_contradiction = forms.BooleanField(
         required=False, label="I have read the warning and decide against the automated findings")
@@ -45,7 +33,7 @@ class DecisionForm(forms.Form):
 
 class AskInfoForm(forms.Form):
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "required": True}),
-                              required=False, max_length=10000,
+                              required=False, max_length=MAX_MESSAGE_CHARS,
                               help_text="Sent to the requester; the request waits in “needs information”.")
 
 
@@ -53,4 +41,5 @@ class EscalateForm(forms.Form):
     to_queue = forms.ChoiceField(choices=[(q.value, Queue(q).label) for q in ESCALATION_TARGETS],
                                  widget=AdminRadioSelect, required=False, label="Escalate to")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 80, "required": True}), required=False,
-                           max_length=2000, help_text="Why the request needs that tier; the next reviewer reads it.")
+                           max_length=MAX_NOTE_CHARS,
+                           help_text="Why the request needs that tier; the next reviewer reads it.")

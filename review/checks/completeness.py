@@ -7,7 +7,7 @@ missing parts, without any human involvement.
 
 from __future__ import annotations
 
-from reports.completeness import DEFAULT_JUSTIFICATION_MIN_CHARS, missing_for_review
+from reports.completeness import missing_for_review
 from review.checks.outcome import CheckOutcome
 
 NAME = "completeness"
@@ -16,12 +16,11 @@ VERSION = "1.0"
 
 def run(check_input: dict, rules, earlier: dict) -> CheckOutcome:
     request = check_input["request"]
-    min_chars = rules.data.get("completeness", {}).get("justification_min_chars", DEFAULT_JUSTIFICATION_MIN_CHARS)
     missing = missing_for_review(
         items=[(item["position"], item["resolved"], item["url"]) for item in check_input["items"]],
         has_legal_basis=bool(check_input["provisions"]), has_court_order=bool(request["court_order"]),
         justification_chars=request["justification_chars"], requested_action=request["requested_action"],
-        min_justification_chars=min_chars)
+        min_justification_chars=rules.justification_min_chars)
 
     flags = [f"missing:{part['field'].split('.')[0]}" for part in missing]
     if request["urgency"] == "imminent_harm":

@@ -91,7 +91,7 @@ def claims_expire(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             try:
                 transitions.apply(request, "release", extra_filter={"claimed_by": reviewer,
-                                                                     "claimed_at__lt": now - settings.CRS_CLAIM_TTL},
+                                                                    "claimed_at__lt": now - settings.CRS_CLAIM_TTL},
                                   claimed_by=None, claimed_at=None)
             except IllegalTransition:
                 continue

@@ -206,7 +206,7 @@ def test_the_list_reads_the_same_number_of_queries_for_one_row_or_many(log, audi
 # --- What a record holds -------------------------------------------------------------------------
 
 def test_a_record_matches_the_workflow_round_by_round(kz_reporter, senior_reviewer, auditor,
-                                                       violating_content_code):
+                                                      violating_content_code):
     # given a request screened twice (sent back for a legal basis, answered) and then decided
     filing = RequestInput(items=[ItemInput(content_id=violating_content_code)], category="hate_speech",
                           legal_basis=[], requested_action="remove_globally", justification=JUSTIFICATION)

@@ -221,7 +221,7 @@ def test_event_fields_edited_without_touching_the_bytes_are_found(kz_reporter):
     victim = LogEntry.objects.get(index=1).event
 
     _behind_the_servers_back("UPDATE audit_auditevent SET event_type = %s WHERE id = %s", ["request_withdrawn",
-                                                                                          victim.pk],
+                                                                                           victim.pk],
                              "audit_auditevent")
 
     result = log.log_verify()

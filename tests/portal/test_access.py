@@ -155,7 +155,7 @@ def test_an_unverified_account_sees_no_agency_requests(client, pending_reporter,
 
 
 def test_an_unverified_account_has_no_report_button_and_cannot_report(client, pending_reporter,
-                                                                       harmless_content_code):
+                                                                      harmless_content_code):
     client.force_login(pending_reporter.user)
 
     feed = client.get(reverse("portal:platform"))

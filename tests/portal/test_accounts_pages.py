@@ -63,7 +63,7 @@ def test_registration_problems_are_shown_next_to_their_fields_and_typed_values_s
     get_user_model().objects.create_user(username="aliya.n", password=PASSWORD)
 
     response = client.post(reverse("portal:register"), registration(password2="something else", agency="__new__",
-                                                                     new_agency_name="Akimat of Almaty"))
+                                                                    new_agency_name="Akimat of Almaty"))
 
     assert response.status_code == 400
     html = response.content.decode()

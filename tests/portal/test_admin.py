@@ -52,7 +52,7 @@ def test_verifying_in_the_admin_is_audited_and_emailed(staff_client, registrant,
             b"a.nurlanova@misd.gov.example.") in response.content
     registrant.refresh_from_db()
     assert (registrant.verification, registrant.verified_by) == (ReporterAccount.Verification.VERIFIED,
-                                                                  platform_staff)
+                                                                 platform_staff)
     assert AuditEvent.objects.get(event_type="reporter_verified").actor == platform_staff
     assert [m.to for m in mailoutbox] == [["a.nurlanova@misd.gov.example"]]
 
@@ -109,7 +109,7 @@ def test_the_verification_state_cannot_be_edited_directly(staff_client, registra
 
     registrant.refresh_from_db()
     assert (registrant.verification, registrant.official_title) == (ReporterAccount.Verification.PENDING,
-                                                                     "Chief specialist")
+                                                                    "Chief specialist")
 
 
 def test_proposed_agencies_are_listed_with_their_pending_accounts(staff_client, kz_scenario):

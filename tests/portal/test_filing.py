@@ -36,7 +36,7 @@ def form_data(**overrides) -> dict:
 
 
 def test_the_report_button_adds_the_post_to_the_reporters_draft_once(reporter_client, kz_reporter,
-                                                                      harmless_content_code):
+                                                                     harmless_content_code):
     report = reverse("portal:platform-report")
 
     feed_url = "/platform/?country=KZ&persona=ordinary_user"
@@ -242,7 +242,7 @@ def test_submitting_files_the_request_with_its_evidence(reporter_client, kz_repo
 
 
 def test_a_refused_submission_comes_back_to_the_form_with_the_problem_next_to_its_field(reporter_client,
-                                                                                          kz_reporter):
+                                                                                        kz_reporter):
     incomplete = request_draft_save(reporter=kz_reporter, data=RequestInput(justification=JUSTIFICATION))
 
     response = reporter_client.post(reverse("portal:draft-submit", args=[incomplete.reference]))

@@ -75,7 +75,7 @@ def test_a_worker_killed_mid_batch_loses_no_request_and_duplicates_nothing(kz_sc
 
 @pytest.mark.skipif(not redis_server_available(), reason="needs the redis-server program to stop and start a broker")
 def test_filing_succeeds_with_the_broker_down_and_the_sweeper_routes_it_once_the_broker_is_back(kz_scenario,
-                                                                                                 tmp_path):
+                                                                                                tmp_path):
     port = free_port()
     env = product_env(REDIS_URL=f"redis://127.0.0.1:{port}/0", CRS_TASK_QUEUE="faults-broker")
 

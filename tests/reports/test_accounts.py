@@ -116,7 +116,7 @@ def test_platform_staff_verify_an_account_which_is_audited_and_emailed(
         platform_staff, roles.PLATFORM_STAFF, {"reporter": f"user:{account.user_id}", "agency": "kz-misd", "note": ""})
     assert len(mailoutbox) == 1
     assert (mailoutbox[0].subject, mailoutbox[0].to) == ("Your CRS reporter account is verified",
-                                                          ["a.nurlanova@misd.gov.example"])
+                                                         ["a.nurlanova@misd.gov.example"])
     assert "/portal/" in mailoutbox[0].body
 
 

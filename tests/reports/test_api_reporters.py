@@ -62,7 +62,7 @@ def test_a_screened_request_shows_its_checks_queue_and_sla(kz_api):
 
 def test_invalid_input_answers_400_with_a_message_per_field_and_stores_nothing(kz_api):
     response = kz_api.post("/api/v1/requests/", {**PAYLOAD, "items": [{"content_id": "kz-9999"}],
-                                                  "category": "dissent"}, format="json")
+                                                 "category": "dissent"}, format="json")
 
     assert response.status_code == 400
     assert response.json() == {"code": "invalid", "detail": "The request has invalid fields.",

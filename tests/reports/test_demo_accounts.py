@@ -27,8 +27,8 @@ def test_every_agency_gets_a_verified_reporter_and_every_role_an_account(kz_scen
     assert sorted(a["agency"] for a in reporters) == sorted(Agency.objects.values_list("code", flat=True))
     assert all(a["jurisdiction"] == "KZ" for a in reporters)
     assert {a["role"] for a in accounts} >= {roles.POLICY_REVIEWER, roles.LEGAL_REVIEWER, roles.HUMAN_RIGHTS_REVIEWER,
-                                            roles.SENIOR_REVIEWER, roles.AUDITOR, roles.INSTRUCTOR,
-                                            roles.ADMINISTRATOR}
+                                             roles.SENIOR_REVIEWER, roles.AUDITOR, roles.INSTRUCTOR,
+                                             roles.ADMINISTRATOR}
     assert set(accounts[0]) == {"role", "username", "password", "api_token", "agency", "jurisdiction"}
     assert ReporterAccount.objects.filter(verification="verified").count() == len(reporters)
 

@@ -121,7 +121,7 @@ def test_an_incomplete_request_is_accepted_so_that_screening_can_say_what_is_mis
 
 
 def test_a_provision_of_another_country_may_be_cited_and_is_left_to_the_local_law_check(kz_reporter,
-                                                                                          comparative_scenario):
+                                                                                        comparative_scenario):
     request, created = request_file(reporter=kz_reporter, data=valid(legal_basis=["DE-STGB-130"]))
 
     assert created
@@ -133,7 +133,7 @@ def test_the_same_external_id_returns_the_first_request_and_files_nothing(kz_rep
     before = rows()
 
     again, created_again = request_file(reporter=kz_reporter, data=valid(external_id="MISD-2021-17",
-                                                                        justification="A different text this time."))
+                                                                         justification="A different text this time."))
 
     assert created and not created_again
     assert again.pk == first.pk

@@ -143,7 +143,7 @@ def test_a_decision_without_an_action_is_refused(claimed, policy_reviewer):
     takedown = claimed("policy", policy_reviewer)
 
     response = client_for(policy_reviewer).post(decide_url(takedown), {"reason_code": "policy_violation",
-                                                                      "rationale": "Violent threat."})
+                                                                       "rationale": "Violent threat."})
 
     assert form_errors(response) == {"action": ["Choose remove_globally, restrict_in_jurisdiction or no_action."]}
     assert not Decision.objects.filter(request=takedown).exists()
@@ -300,7 +300,7 @@ def test_reviewer_asks_the_requester_for_information(claimed, legal_reviewer, dj
 
 
 @pytest.mark.parametrize(("queue", "person"), [("policy", "policy_reviewer"), ("human_rights", "hr_reviewer"),
-                                                ("policy", "senior_reviewer")])
+                                               ("policy", "senior_reviewer")])
 def test_every_tier_can_ask_the_requester_for_information(claimed, request, queue, person):
     reviewer = request.getfixturevalue(person)
     takedown = claimed(queue, reviewer)

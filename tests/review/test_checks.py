@@ -51,7 +51,7 @@ def test_completeness_lists_each_missing_part():
 
     assert outcome.verdict == "incomplete"
     assert [p["field"] for p in outcome.findings["missing"]] == ["items.0", "legal_basis", "justification",
-                                                                  "requested_action"]
+                                                                 "requested_action"]
     assert "Cite at least one legal provision, or attach a court order." in outcome.explanation
 
 
@@ -176,4 +176,4 @@ def test_red_flags_are_raised(flag_input, flag):
 
 def test_checks_run_in_the_same_order_every_time():
     assert [o.name for o in run_checks(check_input(), RULES)] == ["completeness", "platform_policy", "local_law",
-                                                                 "human_rights"]
+                                                                  "human_rights"]

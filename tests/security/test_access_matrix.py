@@ -152,7 +152,7 @@ EXPECTED: dict[str, dict] = {
     # instructors read reporter accounts to run exercises. Accounts are created by registering, never deleted.
     **{f"admin:reports_agency_{view}": ADMIN_STAFF for view in ("changelist", "change", "history")},
     **{f"admin:reports_reporteraccount_{view}": rule(FORBIDDEN, login=EVERYONE - STAFF,
-                                                    ok={"staff", "admin", "instructor"})
+                                                     ok={"staff", "admin", "instructor"})
        for view in ("changelist", "change", "history")},
     "admin:reports_reporteraccount_verify": rule(FORBIDDEN, login=EVERYONE - STAFF, ok={"staff", "admin"}),
     "admin:reports_reporteraccount_reject": rule(FORBIDDEN, login=EVERYONE - STAFF, ok={"staff", "admin"}),

@@ -74,7 +74,7 @@ def _counts():
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+                                                                  HealthCheck.too_slow])
 @given(data=filing)
 def test_filing_stores_a_whole_request_or_refuses_by_field_and_writes_nothing(kz_reporter, data):
     before = _counts()
