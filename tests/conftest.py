@@ -27,6 +27,20 @@ def _empty_cache():
 
 
 @pytest.fixture
+def client_for():
+    """``client_for(user)``: a test client logged in as ``user``, for the pages, the admin and the API alike."""
+    from rest_framework.test import APIClient
+
+    def logged_in(user) -> APIClient:
+        client = APIClient()
+        client.force_login(user)  # the pages and the admin read the session
+        client.force_authenticate(user)  # the API takes the user as its authentication found it
+        return client
+
+    return logged_in
+
+
+@pytest.fixture
 def kz_scenario(db):
     load_scenario("kazakhstan-2021")
 
@@ -93,6 +107,12 @@ def senior_reviewer(db):
 @pytest.fixture
 def auditor(db):
     return user_in_role("auditor", roles.AUDITOR)
+
+
+@pytest.fixture
+def platform_staff(db):
+    """Verifies reporter accounts; reads no request."""
+    return user_in_role("platform_staff", roles.PLATFORM_STAFF)
 
 
 @pytest.fixture

@@ -11,15 +11,12 @@ from types import SimpleNamespace
 import pytest
 
 from classroom.services import exercise_create, exercise_join, exercise_open, membership_assign
-from filing.inputs import CourtOrderInput, ItemInput, RequestInput
-from filing.services import request_file
 from reports import roles
 from reports.models import ContentItem, ExerciseRole, PlatformAccount, ReporterAccount, TakedownRequest
-from review.services import item_decide, request_claim, request_screen
+from tests.builders import decided, filed_and_screened
 from tests.factories import UserFactory, user_in_role
 
 PASSWORD = "correct horse battery staple"
-JUSTIFICATION = "The post is unlawful under the cited article, as the district court found."
 
 
 @pytest.fixture
@@ -42,27 +39,11 @@ def enrol(exercise, instructor, username: str, role: str, *, agency: str = "", a
     return user
 
 
-def file_and_screen(user, codes: list[str], **fields) -> TakedownRequest:
-    """File as the student reporter would, then run the screening the Celery task runs."""
+def student_files(user, codes: list[str], **fields) -> TakedownRequest:
+    """The student reporter files on ``codes`` (citing their own jurisdiction's law), then screening runs."""
     reporter = ReporterAccount.objects.select_related("agency", "exercise").get(user=user)
     provision = {"KZ": "KZ-CC-174", "DE": "DE-STGB-86A"}[reporter.agency.jurisdiction_id]
-    data = RequestInput(**{"items": [ItemInput(content_id=code) for code in codes], "category": "hate_speech",
-                           "legal_basis": [provision], "requested_action": "restrict_in_jurisdiction",
-                           "justification": JUSTIFICATION,
-                           "court_order": CourtOrderInput("District court", "2-123/2021", None), **fields})
-    request, created = request_file(reporter=reporter, data=data)
-    assert created
-    request_screen(request_id=request.pk)
-    return TakedownRequest.objects.get(pk=request.pk)
-
-
-def decide_all(reviewer, request: TakedownRequest, action: str = "restrict_in_jurisdiction",
-               reason: str = "unlawful_locally") -> TakedownRequest:
-    request_claim(reviewer=reviewer, request=request)
-    for item in request.items.all():
-        item_decide(reviewer=reviewer, item=item, action=action, reason_code=reason,
-                    rationale="Unlawful under the cited article; the restriction is limited to the country.")
-    return TakedownRequest.objects.get(pk=request.pk)
+    return filed_and_screened(reporter, *codes, **{"legal_basis": [provision], **fields})
 
 
 def post_by_ordinary_user(exercise, country: str = "KZ") -> ContentItem:
@@ -86,7 +67,7 @@ def classroom(instructor):
 @pytest.fixture
 def restricted(classroom):
     """The author's post, restricted in Kazakhstan by the senior reviewer's decision."""
-    request = decide_all(classroom.senior, file_and_screen(classroom.reporter, [classroom.post.code]))
+    request = decided(classroom.senior, student_files(classroom.reporter, [classroom.post.code]))
     assert request.status == "decided"
     classroom.request = request
     classroom.item = request.items.get()

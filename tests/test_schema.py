@@ -12,9 +12,8 @@ import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
-from filing.inputs import CourtOrderInput, ItemInput, RequestInput
-from filing.services import request_file
-from review.services import item_decide, request_claim, request_screen
+from filing.inputs import CourtOrderInput
+from tests.builders import decided, filed_and_screened
 
 EXPECTED_OPERATIONS = {
     ("get", "/api/v1/requests/"), ("post", "/api/v1/requests/"), ("get", "/api/v1/requests/{reference}/"),
@@ -141,21 +140,13 @@ def wsgi_app():
 @pytest.fixture
 def filed_and_decided(kz_reporter, senior_reviewer, violating_content_code, harmless_content_code):
     """A decided request and a queued one, so that lists and records have real content to describe."""
-    justification = "The post is unlawful under the cited article because it incites discord between groups."
-    decided, _ = request_file(reporter=kz_reporter, data=RequestInput(
-        items=[ItemInput(content_id=violating_content_code)], category="hate_speech", legal_basis=["KZ-CC-174"],
-        requested_action="remove_globally", justification=justification, external_id="schema-1"))
-    request_screen(request_id=decided.pk)
-    decided.refresh_from_db()
-    request_claim(reviewer=senior_reviewer, request=decided)
-    item_decide(reviewer=senior_reviewer, item=decided.items.get(), action="remove_globally",
-                reason_code="policy_violation", rationale="Violates the community standard on violence.")
-    queued, _ = request_file(reporter=kz_reporter, data=RequestInput(
-        items=[ItemInput(content_id=harmless_content_code)], category="hate_speech", legal_basis=["KZ-CC-174"],
-        requested_action="restrict_in_jurisdiction", justification=justification,
-        court_order=CourtOrderInput("Almaty district court", "2-123/2021", None)))
-    request_screen(request_id=queued.pk)
-    return decided, queued
+    removed = decided(senior_reviewer, filed_and_screened(
+        kz_reporter, violating_content_code, court_order=None, requested_action="remove_globally",
+        external_id="schema-1"), action="remove_globally", reason="policy_violation",
+        rationale="Violates the community standard on violence.")
+    queued = filed_and_screened(kz_reporter, harmless_content_code,
+                                court_order=CourtOrderInput("Almaty district court", "2-123/2021", None))
+    return removed, queued
 
 
 def test_the_api_keeps_to_its_schema_for_auditors_and_reporters(wsgi_app, filed_and_decided, kz_reporter,

@@ -11,16 +11,10 @@ from rest_framework.test import APIClient
 from audit import events
 from audit.models import AuditEvent
 from reports.models import Exercise
-from tests.audit.request_log import agency, at, filed
 from tests.factories import ReporterFactory, UserFactory
+from tests.transparency.request_log import agency, at, filed
 
 URL = "/api/v1/audit/events/"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -56,7 +50,7 @@ def all_pages(client, url: str) -> tuple[list[dict], int]:
     return results, pages
 
 
-def test_cursor_pages_give_every_event_of_the_exercise_once_in_id_order(trail, auditor):
+def test_cursor_pages_give_every_event_of_the_exercise_once_in_id_order(client_for, trail, auditor):
     results, pages = all_pages(client_for(auditor), f"{URL}?page_size=2")
 
     ids = trail["ids"]
@@ -65,7 +59,7 @@ def test_cursor_pages_give_every_event_of_the_exercise_once_in_id_order(trail, a
     assert pages == 3
 
 
-def test_an_event_carries_its_canonical_bytes_and_a_pseudonymous_actor(trail, auditor):
+def test_an_event_carries_its_canonical_bytes_and_a_pseudonymous_actor(client_for, trail, auditor):
     event = AuditEvent.objects.get(pk=trail["ids"]["first_submitted"])
 
     out = client_for(auditor).get(URL).json()["results"][0]
@@ -82,7 +76,7 @@ def test_an_event_carries_its_canonical_bytes_and_a_pseudonymous_actor(trail, au
     assert "trail_reporter" not in json.dumps(out)
 
 
-def test_system_events_have_the_system_actor(trail, auditor):
+def test_system_events_have_the_system_actor(client_for, trail, auditor):
     results = client_for(auditor).get(f"{URL}?type=screening_started").json()["results"]
 
     assert [(event["id"], event["actor"], event["actor_role"]) for event in results] == [
@@ -96,7 +90,7 @@ def test_system_events_have_the_system_actor(trail, auditor):
     ("request={second}&type=request_submitted", ["second_submitted"]),
     ("type=no_such_type", []),
 ])
-def test_events_filter_by_type_and_request(trail, auditor, query, expected):
+def test_events_filter_by_type_and_request(client_for, trail, auditor, query, expected):
     query = query.format(first=trail["first"].reference, second=trail["second"].reference)
 
     results = client_for(auditor).get(f"{URL}?{query}").json()["results"]
@@ -104,7 +98,7 @@ def test_events_filter_by_type_and_request(trail, auditor, query, expected):
     assert [event["id"] for event in results] == [trail["ids"][name] for name in expected]
 
 
-def test_a_forged_cursor_is_not_found(trail, auditor):
+def test_a_forged_cursor_is_not_found(client_for, trail, auditor):
     response = client_for(auditor).get(f"{URL}?cursor=bz1hYmM%3D")
 
     assert response.status_code == 404
@@ -112,7 +106,7 @@ def test_a_forged_cursor_is_not_found(trail, auditor):
 
 
 @pytest.mark.parametrize("person", ["kz_reporter", "legal_reviewer", "outsider"])
-def test_only_auditors_read_the_trail(request, trail, person):
+def test_only_auditors_read_the_trail(client_for, request, trail, person):
     user = request.getfixturevalue(person)
 
     response = client_for(getattr(user, "user", user)).get(URL)

@@ -14,19 +14,14 @@ from rest_framework.test import APIClient
 
 from audit import log
 from audit.models import AuditEvent, Checkpoint, LogEntry, PendingSeal, TreeNode
-from filing.inputs import ItemInput, RequestInput
-from filing.services import request_file
 from tests.audit import rfc9162
-
-JUSTIFICATION = "The post incites discord between groups of citizens under art. 174."
+from tests.builders import filed
 
 
 def file_requests(reporter, count: int) -> None:
     codes = ["kz-0001", "kz-0003", "kz-0007", "kz-0010", "kz-0012"]
     for n in range(count):
-        request_file(reporter=reporter, data=RequestInput(
-            items=[ItemInput(content_id=codes[n % len(codes)])], category="hate_speech", legal_basis=["KZ-CC-174"],
-            requested_action="restrict_in_jurisdiction", justification=JUSTIFICATION))
+        filed(reporter, codes[n % len(codes)], court_order=None)
 
 
 def sealed_in_batches(reporter, batches) -> list[int]:

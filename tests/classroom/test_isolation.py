@@ -5,13 +5,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from django.test import Client
 from rest_framework.test import APIClient
 
 from reports.errors import NotAllowed
 from reports.models import ContentItem, ExerciseRole
 from review.services import appeal_file, request_claim
-from tests.exercises import decide_all, enrol, file_and_screen, new_exercise, post_by_ordinary_user
+from tests.builders import decided
+from tests.exercises import enrol, new_exercise, post_by_ordinary_user, student_files
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def _class(instructor, name: str, prefix: str):
         auditor=enrol(exercise, instructor, f"{prefix}_auditor", ExerciseRole.AUDITOR),
         author=enrol(exercise, instructor, f"{prefix}_author", ExerciseRole.AFFECTED_USER, account=post.author),
     )
-    people.request = file_and_screen(people.reporter, [post.code])
+    people.request = student_files(people.reporter, [post.code])
     return people
 
 
@@ -37,19 +37,13 @@ def two_classes(instructor):
     In A the post is restricted and its author has appealed; in B the request waits in its queue.
     """
     a, b = _class(instructor, "Class A", "a"), _class(instructor, "Class B", "b")
-    a.request = decide_all(a.reviewer, a.request)
+    a.request = decided(a.reviewer, a.request)
     a.appeal = appeal_file(user=a.author, item=a.request.items.get(), statement="It is a report, not incitement.")
     assert a.post.code == b.post.code and a.post.pk != b.post.pk
     return SimpleNamespace(a=a, b=b)
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def test_reporters_see_only_their_exercise_on_the_portal_and_the_platform(two_classes):
+def test_reporters_see_only_their_exercise_on_the_portal_and_the_platform(client_for, two_classes):
     a, b = two_classes.a, two_classes.b
     reporter = client_for(a.reporter)
 
@@ -65,7 +59,7 @@ def test_reporters_see_only_their_exercise_on_the_portal_and_the_platform(two_cl
     assert ContentItem.objects.get(pk=b.post.pk).visible_in("KZ")
 
 
-def test_affected_users_see_notices_about_their_own_exercise_only(two_classes):
+def test_affected_users_see_notices_about_their_own_exercise_only(client_for, two_classes):
     a, b = two_classes.a, two_classes.b
 
     page_a = client_for(a.author).get("/platform/")
@@ -77,7 +71,7 @@ def test_affected_users_see_notices_about_their_own_exercise_only(two_classes):
     assert client_for(b.author).get(f"/platform/notices/{a.request.items.get().pk}/").status_code == 404
 
 
-def test_reviewers_see_and_act_on_their_exercise_only_in_the_admin(two_classes):
+def test_reviewers_see_and_act_on_their_exercise_only_in_the_admin(client_for, two_classes):
     a, b = two_classes.a, two_classes.b
     admin = client_for(b.reviewer)
 

@@ -10,19 +10,14 @@ from django.test import Client
 from classroom.services import exercise_close
 from reports.models import Exercise, ExerciseMembership, ExerciseRole, ReporterAccount
 from review.services import appeal_decide, appeal_file
-from tests.exercises import PASSWORD, decide_all, enrol, file_and_screen, new_exercise
+from tests.builders import decided
+from tests.exercises import PASSWORD, enrol, new_exercise, student_files
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def test_an_instructor_creates_an_exercise_from_a_scenario(instructor):
+def test_an_instructor_creates_an_exercise_from_a_scenario(client_for, instructor):
     page = client_for(instructor)
 
     response = page.post("/exercises/new/", {"name": "Seminar 3", "scenario": "kazakhstan-2021", "brief": ""})
@@ -35,7 +30,7 @@ def test_an_instructor_creates_an_exercise_from_a_scenario(instructor):
     assert f"Give your students the join code {exercise.join_code}" in run
 
 
-def test_a_bad_exercise_form_names_each_problem_and_creates_nothing(instructor):
+def test_a_bad_exercise_form_names_each_problem_and_creates_nothing(client_for, instructor):
     response = client_for(instructor).post("/exercises/new/", {"name": "", "scenario": ""})
 
     assert response.status_code == 400
@@ -45,7 +40,7 @@ def test_a_bad_exercise_form_names_each_problem_and_creates_nothing(instructor):
     assert not Exercise.objects.filter(is_default=False).exists()
 
 
-def test_students_cannot_create_exercises(db):
+def test_students_cannot_create_exercises(client_for, db):
     response = client_for(UserFactory(username="student")).get("/exercises/new/")
 
     assert response.status_code == 403
@@ -70,7 +65,7 @@ def test_a_new_student_joins_with_the_code_and_waits_for_a_role(instructor):
     assert ExerciseMembership.objects.get().user.username == "aliya"
 
 
-def test_the_instructor_assigns_roles_and_a_bad_choice_is_explained(instructor):
+def test_the_instructor_assigns_roles_and_a_bad_choice_is_explained(client_for, instructor):
     exercise = new_exercise(instructor, "Seminar 3")
     student = UserFactory(username="aliya")
     client_for(student).post("/exercises/join/", {"join_code": exercise.join_code})
@@ -91,7 +86,7 @@ def test_the_instructor_assigns_roles_and_a_bad_choice_is_explained(instructor):
     assert "You file for <strong>Ministry of Information and Social Development</strong>" in student_page
 
 
-def test_people_outside_an_exercise_do_not_find_it(instructor):
+def test_people_outside_an_exercise_do_not_find_it(client_for, instructor):
     exercise = new_exercise(instructor, "Seminar 3")
     outsider = client_for(UserFactory(username="outsider"))
 
@@ -101,7 +96,7 @@ def test_people_outside_an_exercise_do_not_find_it(instructor):
     assert Exercise.objects.get(pk=exercise.pk).state == "open"
 
 
-def test_the_debrief_is_written_when_the_exercise_closes(instructor):
+def test_the_debrief_is_written_when_the_exercise_closes(client_for, instructor):
     # given: a request decided against the findings and an appeal reversed, in an open exercise
     exercise = new_exercise(instructor, "Seminar 3")
     reporter = enrol(exercise, instructor, "aliya", ExerciseRole.REPORTER, agency="kz-misd")
@@ -109,7 +104,7 @@ def test_the_debrief_is_written_when_the_exercise_closes(instructor):
     legal = enrol(exercise, instructor, "chen", ExerciseRole.LEGAL_REVIEWER)
     post = exercise.content_items.filter(author__persona="journalist").order_by("code").first()
     author = enrol(exercise, instructor, "dana", ExerciseRole.AFFECTED_USER, account=post.author)
-    request = decide_all(senior, file_and_screen(reporter, [post.code], category="government_criticism"))
+    request = decided(senior, student_files(reporter, [post.code], category="government_criticism"))
     appeal = appeal_file(user=author, item=request.items.get(), statement="I am a journalist reporting facts.")
     appeal_decide(reviewer=legal, appeal=appeal, outcome="reversed", rationale="Journalism; restriction lifted.")
     page = client_for(instructor)

@@ -6,14 +6,6 @@ import pytest
 
 
 @pytest.fixture
-def platform_staff(db):
-    from reports import roles
-    from tests.factories import user_in_role
-
-    return user_in_role("platform_staff", roles.PLATFORM_STAFF)
-
-
-@pytest.fixture
 def kz_colleague(kz_reporter):
     """A second verified reporter of kz_reporter's own agency."""
     from reports.models import Agency

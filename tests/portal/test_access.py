@@ -9,7 +9,7 @@ from audit.models import AuditEvent
 from filing.inputs import RequestInput
 from filing.services import evidence_attach, request_draft_save
 from reports.models import ReporterAccount, RequestMessage, Status, TakedownRequest
-from tests.portal.builders import PDF, file_request, pdf_upload, screened
+from tests.builders import PDF, filed, pdf_upload, screened
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def prosecutors_request(kz_prosecutor, harmless_content_code):
     """The Prosecutor General's Office's queued request, with a PDF."""
-    request = screened(file_request(kz_prosecutor, harmless_content_code))
+    request = screened(filed(kz_prosecutor, harmless_content_code))
     evidence_attach(reporter=kz_prosecutor, request=request, upload=pdf_upload())
     return request
 
@@ -96,7 +96,7 @@ def test_reporter_cannot_act_on_another_agencys_request(client, kz_reporter, pro
 
 
 def test_a_colleague_of_the_same_agency_sees_the_request(client, kz_reporter, kz_colleague, harmless_content_code):
-    request = screened(file_request(kz_reporter, harmless_content_code))
+    request = screened(filed(kz_reporter, harmless_content_code))
     client.force_login(kz_colleague.user)
 
     response = client.get(url("request-detail", request))
@@ -142,7 +142,7 @@ def test_an_unverified_account_sees_no_agency_requests(client, pending_reporter,
     from tests.factories import ReporterFactory, UserFactory
 
     police = ReporterFactory(user=UserFactory(username="police_officer"), agency=Agency.objects.get(code="kz-police"))
-    request = file_request(police, harmless_content_code)
+    request = filed(police, harmless_content_code)
     client.force_login(pending_reporter.user)
 
     dashboard = client.get(reverse("portal:dashboard"))

@@ -21,6 +21,7 @@ from review.checks.platform_policy import assess_text
 from review.models import Decision
 from review.rules import active_ruleset, compile_rules
 from review.services import item_decide, request_ask_info, request_claim
+from tests.builders import JUSTIFICATION
 from tests.conftest import PHONE
 from tests.factories import user_in_role
 from tests.waiting import wait_until
@@ -30,8 +31,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(tra
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "Steppe-Wind-2021-quiet"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-JUSTIFICATION = ("Both posts call for discord between ethnic groups in Almaty, which article 174 of the Criminal "
-                 "Code prohibits; the district court ordered their restriction in Kazakhstan.")
 
 UNLABELLED_CONTROLS = """() => Array.from(document.querySelectorAll('input, select, textarea, button'))
   .filter(el => el.type !== 'hidden' && !el.closest('[aria-hidden="true"]'))

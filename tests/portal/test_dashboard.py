@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from reports.models import Status
-from tests.portal.builders import file_request, screened
+from tests.builders import filed, screened
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +27,11 @@ def rows(response) -> list[str]:
 
 def test_the_dashboard_lists_the_agencys_requests_only_with_where_each_one_is(
         reporter_client, kz_reporter, kz_colleague, kz_prosecutor, harmless_content_code):
-    mine = screened(file_request(kz_reporter, harmless_content_code))
-    colleagues = file_request(kz_colleague, harmless_content_code, legal_basis=[], justification="",
+    mine = screened(filed(kz_reporter, harmless_content_code))
+    colleagues = filed(kz_colleague, harmless_content_code, legal_basis=[], justification="",
                               requested_action="", court_order=None)
     screened(colleagues)
-    theirs = screened(file_request(kz_prosecutor, harmless_content_code))
+    theirs = screened(filed(kz_prosecutor, harmless_content_code))
 
     response = reporter_client.get(reverse("portal:dashboard"))
 
@@ -43,8 +43,8 @@ def test_the_dashboard_lists_the_agencys_requests_only_with_where_each_one_is(
 
 
 def test_counts_by_status_link_to_the_filtered_list(reporter_client, kz_reporter, harmless_content_code):
-    queued = [screened(file_request(kz_reporter, harmless_content_code)) for _ in range(2)]
-    submitted = file_request(kz_reporter, harmless_content_code)
+    queued = [screened(filed(kz_reporter, harmless_content_code)) for _ in range(2)]
+    submitted = filed(kz_reporter, harmless_content_code)
 
     response = reporter_client.get(reverse("portal:dashboard"))
     filtered = reporter_client.get(reverse("portal:dashboard"), {"status": Status.QUEUED})
@@ -59,8 +59,8 @@ def test_counts_by_status_link_to_the_filtered_list(reporter_client, kz_reporter
 
 def test_filter_by_category_and_search_by_reference_post_or_text(reporter_client, kz_reporter,
                                                                  harmless_content_code):
-    hate = file_request(kz_reporter, harmless_content_code)
-    other = file_request(kz_reporter, "kz-0001", category="false_information", legal_basis=["KZ-CC-274"],
+    hate = filed(kz_reporter, harmless_content_code)
+    other = filed(kz_reporter, "kz-0001", category="false_information", legal_basis=["KZ-CC-274"],
                          justification="A fabricated claim about a ministry's budget.")
     dashboard = reverse("portal:dashboard")
 
@@ -74,7 +74,7 @@ def test_filter_by_category_and_search_by_reference_post_or_text(reporter_client
 
 def test_the_list_is_paged_and_keeps_the_filter_across_pages(reporter_client, kz_reporter, harmless_content_code):
     for _ in range(27):
-        file_request(kz_reporter, harmless_content_code)
+        filed(kz_reporter, harmless_content_code)
 
     first = reporter_client.get(reverse("portal:dashboard"), {"status": "submitted"})
     second = reporter_client.get(reverse("portal:dashboard"), {"status": "submitted", "page": 2})
@@ -96,10 +96,10 @@ def test_the_dashboard_issues_as_many_queries_for_thirteen_requests_as_for_three
         return len(captured)
 
     for _ in range(3):
-        screened(file_request(kz_reporter, harmless_content_code))
+        screened(filed(kz_reporter, harmless_content_code))
     few = queries()
     for _ in range(10):
-        screened(file_request(kz_reporter, harmless_content_code))
+        screened(filed(kz_reporter, harmless_content_code))
 
     assert queries() == few
 
@@ -111,7 +111,7 @@ def test_the_dashboard_reads_a_fixed_number_of_queries_however_many_requests_the
 
     def queries_with(total: int) -> int:
         while kz_reporter.agency.requests.count() < total:
-            screened(file_request(kz_reporter, harmless_content_code))
+            screened(filed(kz_reporter, harmless_content_code))
         with CaptureQueriesContext(connection) as captured:
             assert reporter_client.get(reverse("portal:dashboard")).status_code == 200
         return len(captured)

@@ -9,7 +9,7 @@ from audit.models import AuditEvent
 from filing.inputs import RequestInput
 from filing.services import draft_add_content, request_draft_save
 from reports.models import ContentItem, Evidence, RequestItem, Status, TakedownRequest
-from tests.portal.builders import JUSTIFICATION, PDF, PNG, pdf_upload, stored_evidence_files
+from tests.builders import JUSTIFICATION, PDF, PNG, pdf_upload, stored_evidence_files
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reports.models import ContentItem, ContentRestriction
-from tests.portal.builders import file_request
+from tests.builders import filed
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_a_reversed_date_range_is_refused_next_to_the_field(client, kz_scenario)
 
 def test_removed_and_restricted_posts_show_as_such_to_a_reporter_of_that_country(
         client, kz_reporter, de_reporter, harmless_content_code):
-    request = file_request(kz_reporter, harmless_content_code, "kz-0001")
+    request = filed(kz_reporter, harmless_content_code, "kz-0001")
     removed = ContentItem.objects.get(code="kz-0001")
     removed.removed_globally_at = timezone.now()
     removed.save()

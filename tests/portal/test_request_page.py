@@ -11,7 +11,7 @@ from audit.models import AuditEvent
 from reports.models import RequestMessage, Status
 from review.models import Decision
 from review.services import item_decide, request_ask_info, request_claim
-from tests.portal.builders import JUSTIFICATION, PNG, file_request, pdf_upload, screened
+from tests.builders import JUSTIFICATION, PNG, filed, pdf_upload, screened
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +24,14 @@ def reporter_client(client, kz_reporter):
 
 @pytest.fixture
 def queued(kz_reporter, harmless_content_code):
-    request = screened(file_request(kz_reporter, harmless_content_code))
+    request = screened(filed(kz_reporter, harmless_content_code))
     assert (request.status, request.queue) == (Status.QUEUED, "legal")
     return request
 
 
 @pytest.fixture
 def needs_info(kz_reporter, harmless_content_code):
-    request = screened(file_request(kz_reporter, harmless_content_code, legal_basis=[], justification="",
+    request = screened(filed(kz_reporter, harmless_content_code, legal_basis=[], justification="",
                                     requested_action="", court_order=None))
     assert request.status == Status.NEEDS_INFO
     return request
@@ -87,7 +87,7 @@ def test_the_page_loads_its_script_from_the_site_only(reporter_client, queued):
 
 
 def test_the_status_endpoint_answers_what_the_page_would_show(reporter_client, kz_reporter, harmless_content_code):
-    request = file_request(kz_reporter, harmless_content_code)
+    request = filed(kz_reporter, harmless_content_code)
     before = status_json(reporter_client, request)
 
     screened(request)
@@ -112,9 +112,9 @@ def status_json(client, request) -> dict:
 
 def test_the_queue_position_counts_the_requests_a_reviewer_takes_first_whoever_sent_them(
         reporter_client, kz_reporter, kz_prosecutor, harmless_content_code):
-    ahead = screened(file_request(kz_prosecutor, harmless_content_code))
-    mine = screened(file_request(kz_reporter, harmless_content_code))
-    urgent = screened(file_request(kz_reporter, harmless_content_code, urgency="imminent_harm"))
+    ahead = screened(filed(kz_prosecutor, harmless_content_code))
+    mine = screened(filed(kz_reporter, harmless_content_code))
+    urgent = screened(filed(kz_reporter, harmless_content_code, urgency="imminent_harm"))
 
     positions = {r.reference: page(reporter_client, r, "request-status").json()["queue_position"]
                  for r in (mine, urgent)}
@@ -257,7 +257,7 @@ def test_a_draft_opens_in_the_draft_form(reporter_client, kz_reporter):
 def test_an_answer_that_leaves_the_citations_alone_keeps_one_from_another_catalog(
         reporter_client, kz_reporter, harmless_content_code, de_reporter):
     foreign = de_reporter.agency.jurisdiction.provisions.order_by("code").first().code
-    request = screened(file_request(kz_reporter, harmless_content_code, legal_basis=["KZ-CC-174", foreign],
+    request = screened(filed(kz_reporter, harmless_content_code, legal_basis=["KZ-CC-174", foreign],
                                     justification=""))
     assert request.status == Status.NEEDS_INFO
 

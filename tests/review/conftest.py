@@ -3,31 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
-from filing.inputs import CourtOrderInput, ItemInput, RequestInput
-from filing.services import request_file
+from filing.inputs import CourtOrderInput
 from reports.models import TakedownRequest
-from review.services import request_screen
-
-JUSTIFICATION = "The post is unlawful under the cited article because it incites discord between groups."
-
-
-def file_and_screen(reporter, **fields) -> TakedownRequest:
-    """File as the reporter would, then run the screening the Celery task runs."""
-    data = RequestInput(**{"category": "hate_speech", "legal_basis": ["KZ-CC-174"],
-                           "requested_action": "restrict_in_jurisdiction", "justification": JUSTIFICATION,
-                           **fields})
-    request, created = request_file(reporter=reporter, data=data)
-    assert created
-    request_screen(request_id=request.pk)
-    return TakedownRequest.objects.get(pk=request.pk)
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.builders import filed_and_screened
 
 
 @pytest.fixture
@@ -43,8 +22,8 @@ def file_request(kz_reporter, violating_content_code, harmless_content_code, jou
 
     def make(queue: str, *, content: list[str] | None = None, **fields) -> TakedownRequest:
         codes, queue_fields = defaults[queue]
-        request = file_and_screen(kz_reporter, items=[ItemInput(content_id=c) for c in content or codes],
-                                  **{**queue_fields, **fields})
+        request = filed_and_screened(kz_reporter, *(content or codes), **{"court_order": None, **queue_fields,
+                                                                          **fields})
         assert request.queue == queue, f"{request.reference} was routed to {request.queue!r}, not {queue!r}"
         return request
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from reports.models import Appeal
 from review.services import appeal_file
@@ -11,18 +10,12 @@ from review.services import appeal_file
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def appeal(restricted) -> Appeal:
     return appeal_file(user=restricted.author, item=restricted.item, statement="A report of a meeting, nothing more.")
 
 
-def test_the_index_counts_waiting_appeals_and_the_queue_lists_them(restricted, appeal):
+def test_the_index_counts_waiting_appeals_and_the_queue_lists_them(client_for, restricted, appeal):
     admin = client_for(restricted.legal)
 
     index = admin.get("/admin/").content.decode()
@@ -34,7 +27,7 @@ def test_the_index_counts_waiting_appeals_and_the_queue_lists_them(restricted, a
     assert "Decide this appeal…" in page
 
 
-def test_the_reviewer_who_decided_is_told_to_leave_the_appeal_to_another(restricted, appeal):
+def test_the_reviewer_who_decided_is_told_to_leave_the_appeal_to_another(client_for, restricted, appeal):
     admin = client_for(restricted.senior)
 
     page = admin.get(f"/admin/reports/appeal/{appeal.pk}/change/").content.decode()
@@ -47,7 +40,7 @@ def test_the_reviewer_who_decided_is_told_to_leave_the_appeal_to_another(restric
     assert Appeal.objects.get(pk=appeal.pk).status == "pending"
 
 
-def test_a_bad_appeal_decision_is_explained_and_a_good_one_recorded(restricted, appeal):
+def test_a_bad_appeal_decision_is_explained_and_a_good_one_recorded(client_for, restricted, appeal):
     admin = client_for(restricted.legal)
     url = f"/admin/reports/appeal/{appeal.pk}/decide/"
 

@@ -10,7 +10,6 @@ from audit.models import AuditEvent
 from reports.models import ContentItem, ContentRestriction, Outcome, RequestMessage, Status, TakedownRequest
 from review.models import Decision
 from review.services import request_claim
-from tests.review.conftest import client_for
 
 
 def page(request) -> str:
@@ -56,7 +55,7 @@ def claimed(file_request, request):
 
 # --- Decisions ---------------------------------------------------------------------------------
 
-def test_policy_reviewer_removes_violating_content_globally(claimed, policy_reviewer,
+def test_policy_reviewer_removes_violating_content_globally(client_for, claimed, policy_reviewer,
                                                             django_capture_on_commit_callbacks):
     takedown = claimed("policy", policy_reviewer)
     item = takedown.items.get()
@@ -82,7 +81,7 @@ def test_policy_reviewer_removes_violating_content_globally(claimed, policy_revi
     assert mail.outbox[0].to == [takedown.submitted_by.reporter_account.work_email]
 
 
-def test_legal_reviewer_restricts_content_in_the_requesters_jurisdiction_only(claimed, legal_reviewer,
+def test_legal_reviewer_restricts_content_in_the_requesters_jurisdiction_only(client_for, claimed, legal_reviewer,
                                                                               django_capture_on_commit_callbacks):
     takedown = claimed("legal", legal_reviewer)
     item = takedown.items.get()
@@ -103,7 +102,7 @@ def test_legal_reviewer_restricts_content_in_the_requesters_jurisdiction_only(cl
     assert [m.subject for m in mail.outbox] == [f"{takedown.reference}: decision made"]
 
 
-def test_human_rights_reviewer_takes_no_action_and_the_content_stays_visible(claimed, hr_reviewer,
+def test_human_rights_reviewer_takes_no_action_and_the_content_stays_visible(client_for, claimed, hr_reviewer,
                                                                              django_capture_on_commit_callbacks):
     takedown = claimed("human_rights", hr_reviewer)
     item = takedown.items.get()
@@ -122,7 +121,7 @@ def test_human_rights_reviewer_takes_no_action_and_the_content_stays_visible(cla
     assert [m.subject for m in mail.outbox] == [f"{takedown.reference}: decision made"]
 
 
-def test_a_decision_without_rationale_or_reason_is_refused_and_nothing_is_saved(claimed, policy_reviewer):
+def test_a_decision_without_rationale_or_reason_is_refused_and_nothing_is_saved(client_for, claimed, policy_reviewer):
     takedown = claimed("policy", policy_reviewer)
     before = event_types(takedown)
 
@@ -139,7 +138,7 @@ def test_a_decision_without_rationale_or_reason_is_refused_and_nothing_is_saved(
     assert event_types(takedown) == before
 
 
-def test_a_decision_without_an_action_is_refused(claimed, policy_reviewer):
+def test_a_decision_without_an_action_is_refused(client_for, claimed, policy_reviewer):
     takedown = claimed("policy", policy_reviewer)
 
     response = client_for(policy_reviewer).post(decide_url(takedown), {"reason_code": "policy_violation",
@@ -149,7 +148,7 @@ def test_a_decision_without_an_action_is_refused(claimed, policy_reviewer):
     assert not Decision.objects.filter(request=takedown).exists()
 
 
-def test_the_decide_page_shows_the_contradiction_warning_before_submitting(claimed, hr_reviewer):
+def test_the_decide_page_shows_the_contradiction_warning_before_submitting(client_for, claimed, hr_reviewer):
     takedown = claimed("human_rights", hr_reviewer)
 
     response = client_for(hr_reviewer).get(decide_url(takedown))
@@ -161,7 +160,7 @@ def test_the_decide_page_shows_the_contradiction_warning_before_submitting(claim
     assert takedown.items.get().snapshot["text"][:40] in html
 
 
-def test_a_non_senior_reviewer_cannot_make_a_decision_that_contradicts_the_checks(claimed, hr_reviewer):
+def test_a_non_senior_reviewer_cannot_make_a_decision_that_contradicts_the_checks(client_for, claimed, hr_reviewer):
     takedown = claimed("human_rights", hr_reviewer)
     item = takedown.items.get()
 
@@ -178,7 +177,7 @@ def test_a_non_senior_reviewer_cannot_make_a_decision_that_contradicts_the_check
     assert (takedown.status, takedown.claimed_by) == (Status.IN_REVIEW, hr_reviewer)
 
 
-def test_a_senior_reviewer_must_confirm_and_then_can_make_a_contradicting_decision(
+def test_a_senior_reviewer_must_confirm_and_then_can_make_a_contradicting_decision(client_for,
         claimed, senior_reviewer, django_capture_on_commit_callbacks):
     takedown = claimed("human_rights", senior_reviewer)
     item = takedown.items.get()
@@ -205,7 +204,7 @@ def test_a_senior_reviewer_must_confirm_and_then_can_make_a_contradicting_decisi
     assert event.payload["contradicts_checks"] is True and event.payload["tier"] == "senior_reviewer"
 
 
-def test_a_policy_reviewer_cannot_leave_a_critical_violation_up(claimed, policy_reviewer):
+def test_a_policy_reviewer_cannot_leave_a_critical_violation_up(client_for, claimed, policy_reviewer):
     takedown = claimed("policy", policy_reviewer)
 
     response = client_for(policy_reviewer).post(decide_url(takedown), {
@@ -217,7 +216,7 @@ def test_a_policy_reviewer_cannot_leave_a_critical_violation_up(claimed, policy_
     assert not Decision.objects.filter(request=takedown).exists()
 
 
-def test_deciding_needs_the_claim(file_request, policy_reviewer, senior_reviewer):
+def test_deciding_needs_the_claim(client_for, file_request, policy_reviewer, senior_reviewer):
     takedown = file_request("policy")
     request_claim(reviewer=senior_reviewer, request=takedown)
     client = client_for(policy_reviewer)
@@ -233,7 +232,7 @@ def test_deciding_needs_the_claim(file_request, policy_reviewer, senior_reviewer
     assert not Decision.objects.filter(request=takedown).exists()
 
 
-def test_auditor_cannot_decide(file_request, auditor, senior_reviewer):
+def test_auditor_cannot_decide(client_for, file_request, auditor, senior_reviewer):
     takedown = file_request("policy")
     request_claim(reviewer=senior_reviewer, request=takedown)
 
@@ -244,7 +243,8 @@ def test_auditor_cannot_decide(file_request, auditor, senior_reviewer):
     assert not Decision.objects.filter(request=takedown).exists()
 
 
-def test_each_item_is_decided_once_and_the_request_when_all_are(claimed, legal_reviewer, harmless_content_code,
+def test_each_item_is_decided_once_and_the_request_when_all_are(client_for, claimed, legal_reviewer,
+                                                                harmless_content_code,
                                                                 journalist_content_code,
                                                                 django_capture_on_commit_callbacks):
     from filing.inputs import CourtOrderInput
@@ -281,7 +281,8 @@ def test_each_item_is_decided_once_and_the_request_when_all_are(claimed, legal_r
 
 # --- Asking for information --------------------------------------------------------------------
 
-def test_reviewer_asks_the_requester_for_information(claimed, legal_reviewer, django_capture_on_commit_callbacks):
+def test_reviewer_asks_the_requester_for_information(client_for, claimed, legal_reviewer,
+                                                     django_capture_on_commit_callbacks):
     takedown = claimed("legal", legal_reviewer)
     question = "Please attach the court order itself; the case number alone cannot be verified."
 
@@ -301,7 +302,7 @@ def test_reviewer_asks_the_requester_for_information(claimed, legal_reviewer, dj
 
 @pytest.mark.parametrize(("queue", "person"), [("policy", "policy_reviewer"), ("human_rights", "hr_reviewer"),
                                                ("policy", "senior_reviewer")])
-def test_every_tier_can_ask_the_requester_for_information(claimed, request, queue, person):
+def test_every_tier_can_ask_the_requester_for_information(client_for, claimed, request, queue, person):
     reviewer = request.getfixturevalue(person)
     takedown = claimed(queue, reviewer)
 
@@ -312,7 +313,7 @@ def test_every_tier_can_ask_the_requester_for_information(claimed, request, queu
     assert RequestMessage.objects.filter(request=takedown, author=reviewer).count() == 1
 
 
-def test_asking_for_information_needs_a_message(claimed, legal_reviewer):
+def test_asking_for_information_needs_a_message(client_for, claimed, legal_reviewer):
     takedown = claimed("legal", legal_reviewer)
 
     response = client_for(legal_reviewer).post(ask_info_url(takedown), {"message": "  "})
@@ -323,7 +324,7 @@ def test_asking_for_information_needs_a_message(claimed, legal_reviewer):
     assert not RequestMessage.objects.filter(request=takedown, author=legal_reviewer).exists()
 
 
-def test_auditor_cannot_ask_for_information(file_request, auditor):
+def test_auditor_cannot_ask_for_information(client_for, file_request, auditor):
     takedown = file_request("legal")
 
     assert client_for(auditor).post(ask_info_url(takedown), {"message": "Why?"}).status_code == 403
@@ -332,7 +333,7 @@ def test_auditor_cannot_ask_for_information(file_request, auditor):
 
 # --- Escalating --------------------------------------------------------------------------------
 
-def test_policy_reviewer_escalates_to_the_human_rights_tier(claimed, policy_reviewer, hr_reviewer):
+def test_policy_reviewer_escalates_to_the_human_rights_tier(client_for, claimed, policy_reviewer, hr_reviewer):
     takedown = claimed("policy", policy_reviewer)
     note = "The poster is an opposition activist; the threat needs a Rabat assessment."
 
@@ -354,7 +355,7 @@ def test_policy_reviewer_escalates_to_the_human_rights_tier(claimed, policy_revi
     assert TakedownRequest.objects.get(pk=takedown.pk).claimed_by == hr_reviewer
 
 
-def test_senior_reviewer_escalates_a_legal_request_to_the_human_rights_tier(claimed, senior_reviewer):
+def test_senior_reviewer_escalates_a_legal_request_to_the_human_rights_tier(client_for, claimed, senior_reviewer):
     takedown = claimed("legal", senior_reviewer)
 
     client_for(senior_reviewer).post(escalate_url(takedown), {"to_queue": "human_rights",
@@ -366,7 +367,7 @@ def test_senior_reviewer_escalates_a_legal_request_to_the_human_rights_tier(clai
     assert AuditEvent.objects.get(request=takedown, event_type="request_escalated").actor == senior_reviewer
 
 
-def test_legal_reviewer_escalates_with_a_note_only(claimed, legal_reviewer):
+def test_legal_reviewer_escalates_with_a_note_only(client_for, claimed, legal_reviewer):
     takedown = claimed("legal", legal_reviewer)
 
     response = client_for(legal_reviewer).post(escalate_url(takedown), {"to_queue": "human_rights", "note": ""})
@@ -377,7 +378,7 @@ def test_legal_reviewer_escalates_with_a_note_only(claimed, legal_reviewer):
     assert not AuditEvent.objects.filter(request=takedown, event_type="request_escalated").exists()
 
 
-def test_escalating_to_the_queue_the_request_is_in_is_refused(claimed, hr_reviewer):
+def test_escalating_to_the_queue_the_request_is_in_is_refused(client_for, claimed, hr_reviewer):
     takedown = claimed("human_rights", hr_reviewer)
 
     response = client_for(hr_reviewer).post(escalate_url(takedown), {"to_queue": "human_rights", "note": "Again."})
@@ -385,7 +386,7 @@ def test_escalating_to_the_queue_the_request_is_in_is_refused(claimed, hr_review
     assert form_errors(response) == {"to_queue": ["The request is already in that queue."]}
 
 
-def test_auditor_cannot_escalate(file_request, auditor, senior_reviewer):
+def test_auditor_cannot_escalate(client_for, file_request, auditor, senior_reviewer):
     takedown = file_request("legal")
     request_claim(reviewer=senior_reviewer, request=takedown)
 

@@ -10,7 +10,6 @@ from reports.models import TakedownRequest
 from review.models import CheckResult, Decision, RuleSet, ScreeningRun
 from review.services import item_decide, request_claim
 from tests.factories import UserFactory
-from tests.review.conftest import client_for
 
 
 @pytest.fixture
@@ -35,7 +34,7 @@ def admin_url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
-def test_nobody_may_delete_a_request_not_even_a_superuser(decided, superuser):
+def test_nobody_may_delete_a_request_not_even_a_superuser(client_for, decided, superuser):
     client = client_for(superuser)
 
     assert client.get(admin_url(TakedownRequest, "delete", decided.pk)).status_code == 403
@@ -46,12 +45,12 @@ def test_nobody_may_delete_a_request_not_even_a_superuser(decided, superuser):
     assert TakedownRequest.objects.filter(pk=decided.pk).exists()
 
 
-def test_nobody_may_add_a_request_in_the_admin(superuser, db):
+def test_nobody_may_add_a_request_in_the_admin(client_for, superuser, db):
     assert client_for(superuser).get(admin_url(TakedownRequest, "add")).status_code == 403
 
 
 @pytest.mark.parametrize("model", [AuditEvent, CheckResult, Decision, ScreeningRun])
-def test_nobody_may_change_or_delete_a_record_not_even_a_superuser(decided, superuser, model):
+def test_nobody_may_change_or_delete_a_record_not_even_a_superuser(client_for, decided, superuser, model):
     record = model.objects.filter(**({"request": decided})).order_by("pk").first()
     client = client_for(superuser)
     before = model.objects.count()
@@ -64,7 +63,7 @@ def test_nobody_may_change_or_delete_a_record_not_even_a_superuser(decided, supe
     assert model.objects.get(pk=record.pk).pk == record.pk
 
 
-def test_a_check_result_keeps_its_verdict_and_explanation(decided, superuser):
+def test_a_check_result_keeps_its_verdict_and_explanation(client_for, decided, superuser):
     result = CheckResult.objects.filter(request=decided, name="human_rights").get()
     before = (result.verdict, result.explanation, result.flags)
 
@@ -76,7 +75,7 @@ def test_a_check_result_keeps_its_verdict_and_explanation(decided, superuser):
 
 
 @pytest.mark.parametrize("model", [TakedownRequest, *RECORDS])
-def test_auditor_reads_every_list_without_actions(decided, auditor, model):
+def test_auditor_reads_every_list_without_actions(client_for, decided, auditor, model):
     response = client_for(auditor).get(admin_url(model, "changelist"))
 
     assert response.status_code == 200
@@ -84,7 +83,7 @@ def test_auditor_reads_every_list_without_actions(decided, auditor, model):
     assert len(response.context["cl"].result_list) >= 1
 
 
-def test_auditor_reads_a_request_but_gets_no_review_buttons(decided, auditor, file_request):
+def test_auditor_reads_a_request_but_gets_no_review_buttons(client_for, decided, auditor, file_request):
     waiting = file_request("policy")
 
     response = client_for(auditor).get(admin_url(TakedownRequest, "change", waiting.pk))
@@ -95,7 +94,7 @@ def test_auditor_reads_a_request_but_gets_no_review_buttons(decided, auditor, fi
     assert reverse("admin:reports_takedownrequest_claim", args=[waiting.pk]) not in html
 
 
-def test_audit_events_of_another_exercise_are_not_listed(decided, auditor):
+def test_audit_events_of_another_exercise_are_not_listed(client_for, decided, auditor):
     from django.utils import timezone
 
     from reports.models import Exercise
@@ -112,7 +111,7 @@ def test_audit_events_of_another_exercise_are_not_listed(decided, auditor):
     assert client_for(auditor).get(admin_url(AuditEvent, "change", elsewhere.pk)).status_code == 302
 
 
-def test_audit_events_show_their_leaf_in_the_transparency_log_once_sealed(decided, auditor):
+def test_audit_events_show_their_leaf_in_the_transparency_log_once_sealed(client_for, decided, auditor):
     from audit.log import log_seal_all
 
     first = AuditEvent.objects.filter(request=decided).order_by("id").first()

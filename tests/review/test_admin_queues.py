@@ -14,7 +14,7 @@ from django.utils import timezone
 from reports.models import Exercise, TakedownRequest
 from review.selectors import day_end
 from review.services import request_claim
-from tests.review.conftest import client_for
+from tests.builders import filed_and_screened
 
 INDEX = reverse("admin:index")
 LIST = reverse("admin:reports_takedownrequest_changelist")
@@ -46,7 +46,7 @@ def triage(file_request, senior_reviewer):
     return {"held": held, "overdue": overdue, "legal": legal, "rights": rights}
 
 
-def test_index_shows_each_queue_with_open_unclaimed_and_overdue_counts(triage, policy_reviewer):
+def test_index_shows_each_queue_with_open_unclaimed_and_overdue_counts(client_for, triage, policy_reviewer):
     response = client_for(policy_reviewer).get(INDEX)
 
     assert response.status_code == 200
@@ -64,7 +64,7 @@ def test_index_shows_each_queue_with_open_unclaimed_and_overdue_counts(triage, p
     assert reverse("admin:reports_takedownrequest_claim_next", args=["human_rights"]) not in html
 
 
-def test_index_lists_the_requests_the_reviewer_holds(triage, senior_reviewer):
+def test_index_lists_the_requests_the_reviewer_holds(client_for, triage, senior_reviewer):
     response = client_for(senior_reviewer).get(INDEX)
 
     assert queues(response)["policy"] == (2, 1, 1, 1, True)
@@ -74,14 +74,14 @@ def test_index_lists_the_requests_the_reviewer_holds(triage, senior_reviewer):
         assert reverse("admin:reports_takedownrequest_claim_next", args=[queue]) in response.content.decode()
 
 
-def test_auditor_sees_the_queue_counts_but_no_claim_button(triage, auditor):
+def test_auditor_sees_the_queue_counts_but_no_claim_button(client_for, triage, auditor):
     response = client_for(auditor).get(INDEX)
 
     assert queues(response)["policy"][:3] == (2, 1, 1)
     assert "Claim next" not in response.content.decode()
 
 
-def test_list_filters_by_queue_and_open_status(triage):
+def test_list_filters_by_queue_and_open_status(client_for, triage):
     client = client_for(triage["held"].claimed_by)
 
     assert set(listed(client.get(LIST, {"queue__exact": "policy", "status": "open"}))) == {
@@ -90,7 +90,7 @@ def test_list_filters_by_queue_and_open_status(triage):
     assert listed(client.get(LIST, {"status": "in_review"})) == [triage["held"].reference]
 
 
-def test_list_filters_claimed_by_me_and_unclaimed(triage, senior_reviewer, policy_reviewer):
+def test_list_filters_claimed_by_me_and_unclaimed(client_for, triage, senior_reviewer, policy_reviewer):
     assert listed(client_for(senior_reviewer).get(LIST, {"claim": "mine"})) == [triage["held"].reference]
     assert listed(client_for(policy_reviewer).get(LIST, {"claim": "mine"})) == []
     assert set(listed(client_for(policy_reviewer).get(LIST, {"claim": "unclaimed"}))) == {
@@ -98,7 +98,7 @@ def test_list_filters_claimed_by_me_and_unclaimed(triage, senior_reviewer, polic
     assert listed(client_for(policy_reviewer).get(LIST, {"claim": "others"})) == [triage["held"].reference]
 
 
-def test_list_filters_by_sla_due(triage, policy_reviewer):
+def test_list_filters_by_sla_due(client_for, triage, policy_reviewer):
     now = timezone.now()
     # Due within the hour (today unless the test runs in the last hour of the day), and in two days.
     due_soon = min(now + timedelta(hours=1), day_end(now) - timedelta(minutes=1))
@@ -112,13 +112,10 @@ def test_list_filters_by_sla_due(triage, policy_reviewer):
     assert set(listed(client.get(LIST, {"sla": "later"}))) == {triage["rights"].reference, triage["held"].reference}
 
 
-def test_list_filters_by_priority_category_jurisdiction_and_agency(triage, file_request, kz_prosecutor,
+def test_list_filters_by_priority_category_jurisdiction_and_agency(client_for, triage, file_request, kz_prosecutor,
                                                                    policy_reviewer):
-    from filing.inputs import ItemInput
-    from tests.review.conftest import file_and_screen
-
     content_code = triage["legal"].items.get().content.code
-    other_agency = file_and_screen(kz_prosecutor, items=[ItemInput(content_id=content_code)])
+    other_agency = filed_and_screened(kz_prosecutor, content_code, court_order=None)
     client = client_for(policy_reviewer)
 
     assert set(listed(client.get(LIST, {"priority__exact": 1}))) == {
@@ -128,7 +125,7 @@ def test_list_filters_by_priority_category_jurisdiction_and_agency(triage, file_
     assert listed(client.get(LIST, {"agency__id__exact": other_agency.agency_id})) == [other_agency.reference]
 
 
-def test_list_orders_by_priority_then_sla_due_time(file_request, policy_reviewer):
+def test_list_orders_by_priority_then_sla_due_time(client_for, file_request, policy_reviewer):
     # given: two legal requests (priority 3), the later-filed one due first, and a policy request (priority 1)
     first_legal, second_legal = file_request("legal"), file_request("legal")
     TakedownRequest.objects.filter(pk=second_legal.pk).update(sla_due_at=first_legal.sla_due_at - timedelta(hours=1))
@@ -141,7 +138,7 @@ def test_list_orders_by_priority_then_sla_due_time(file_request, policy_reviewer
     assert references == [policy.reference, second_legal.reference, first_legal.reference]
 
 
-def test_overdue_rows_stand_out_through_the_stylesheet_not_inline_styles(triage, policy_reviewer):
+def test_overdue_rows_stand_out_through_the_stylesheet_not_inline_styles(client_for, triage, policy_reviewer):
     response = client_for(policy_reviewer).get(LIST, {"queue__exact": "policy"})
 
     html = response.content.decode()
@@ -150,7 +147,7 @@ def test_overdue_rows_stand_out_through_the_stylesheet_not_inline_styles(triage,
     assert " style=" not in html and "<style" not in html
 
 
-def test_list_leaves_out_drafts_and_other_exercises(triage, kz_reporter, policy_reviewer):
+def test_list_leaves_out_drafts_and_other_exercises(client_for, triage, kz_reporter, policy_reviewer):
     from filing.inputs import RequestInput
     from filing.services import request_draft_save
 
@@ -165,7 +162,8 @@ def test_list_leaves_out_drafts_and_other_exercises(triage, kz_reporter, policy_
     assert len(references) == 3
 
 
-def test_list_page_issues_the_same_number_of_queries_for_many_rows(file_request, policy_reviewer, legal_reviewer,
+def test_list_page_issues_the_same_number_of_queries_for_many_rows(client_for, file_request, policy_reviewer,
+                                                                   legal_reviewer,
                                                                    hr_reviewer, senior_reviewer):
     client = client_for(policy_reviewer)
     request_claim(reviewer=policy_reviewer, request=file_request("policy"))
@@ -186,12 +184,7 @@ def test_list_page_issues_the_same_number_of_queries_for_many_rows(file_request,
     assert len(six_rows.captured_queries) == len(one_row.captured_queries)
 
 
-def test_request_list_is_for_staff_who_may_view_requests(triage, outsider):
-    from reports import roles
-    from tests.factories import user_in_role
-
-    platform_staff = user_in_role("staffer", roles.PLATFORM_STAFF)
-
+def test_request_list_is_for_staff_who_may_view_requests(client_for, triage, outsider, platform_staff):
     assert client_for(platform_staff).get(LIST).status_code == 403
     assert client_for(outsider).get(LIST).status_code == 302  # not staff: sent to the admin login
     assert "review_queues" not in client_for(platform_staff).get(INDEX).context
@@ -201,7 +194,7 @@ def test_request_list_is_for_staff_who_may_view_requests(triage, outsider):
     ("policy_reviewer", "policy"), ("legal_reviewer", "legal"), ("hr_reviewer", "human_rights"),
     ("senior_reviewer", "human_rights"), ("auditor", "legal"),
 ])
-def test_every_tier_and_auditors_triage_a_queue_from_the_index_link(triage, request, person, queue):
+def test_every_tier_and_auditors_triage_a_queue_from_the_index_link(client_for, triage, request, person, queue):
     user = request.getfixturevalue(person)
     expected = {"policy": {triage["held"].reference, triage["overdue"].reference},
                 "legal": {triage["legal"].reference}, "human_rights": {triage["rights"].reference}}[queue]

@@ -13,7 +13,6 @@ from review.rules import active_ruleset
 from review.services import ruleset_store
 from review.shadow import shadow_run
 from tests.factories import UserFactory
-from tests.review.conftest import client_for
 
 CHANGELIST = reverse("admin:review_ruleset_changelist")
 
@@ -37,7 +36,8 @@ def shadow_url(ruleset) -> str:
     return reverse("admin:review_ruleset_shadow", args=[ruleset.pk])
 
 
-def test_shadow_run_shows_which_routes_the_candidate_would_change_and_why(file_request, candidate, superuser):
+def test_shadow_run_shows_which_routes_the_candidate_would_change_and_why(client_for, file_request, candidate,
+                                                                          superuser):
     legal, policy = file_request("legal"), file_request("policy")
 
     response = client_for(superuser).get(shadow_url(candidate))
@@ -58,7 +58,7 @@ def test_shadow_run_shows_which_routes_the_candidate_would_change_and_why(file_r
     assert legal.queue == "legal"
 
 
-def test_superuser_activates_a_candidate_with_the_admin_action(candidate, superuser):
+def test_superuser_activates_a_candidate_with_the_admin_action(client_for, candidate, superuser):
     previous = active_ruleset()
 
     response = client_for(superuser).post(CHANGELIST, {"action": "activate", "_selected_action": [candidate.pk]},
@@ -73,7 +73,7 @@ def test_superuser_activates_a_candidate_with_the_admin_action(candidate, superu
     assert event.payload["version"] == "2021.2" and event.payload["previous"] == previous.version
 
 
-def test_superuser_activates_from_the_shadow_run_page(candidate, superuser):
+def test_superuser_activates_from_the_shadow_run_page(client_for, candidate, superuser):
     client = client_for(superuser)
     activate = reverse("admin:review_ruleset_activate", args=[candidate.pk])
     assert activate in client.get(shadow_url(candidate)).content.decode()
@@ -85,7 +85,7 @@ def test_superuser_activates_from_the_shadow_run_page(candidate, superuser):
     assert AuditEvent.objects.filter(event_type="ruleset_activated", actor=superuser).count() == 1
 
 
-def test_activating_two_versions_at_once_is_refused(candidate, superuser):
+def test_activating_two_versions_at_once_is_refused(client_for, candidate, superuser):
     active = active_ruleset()
 
     response = client_for(superuser).post(CHANGELIST, {"action": "activate",
@@ -96,7 +96,7 @@ def test_activating_two_versions_at_once_is_refused(candidate, superuser):
 
 
 @pytest.mark.parametrize("person", ["senior_reviewer", "auditor"])
-def test_only_administrators_run_shadow_runs_or_activate(candidate, request, person):
+def test_only_administrators_run_shadow_runs_or_activate(client_for, candidate, request, person):
     user = request.getfixturevalue(person)
     client = client_for(user)
 

@@ -13,7 +13,6 @@ from audit.models import AuditEvent
 from reports.errors import IllegalTransition
 from reports.models import Status, TakedownRequest
 from review.services import claims_expire, request_claim, request_escalate
-from tests.review.conftest import client_for
 
 INDEX = reverse("admin:index")
 
@@ -46,7 +45,8 @@ def events(request, event_type: str) -> list[AuditEvent]:
     ("policy", "policy_reviewer"), ("legal", "legal_reviewer"), ("human_rights", "hr_reviewer"),
     ("legal", "senior_reviewer"),
 ])
-def test_each_tier_claims_a_request_of_its_own_queue_from_the_request_page(file_request, request, queue, reviewer):
+def test_each_tier_claims_a_request_of_its_own_queue_from_the_request_page(client_for, file_request, request, queue,
+                                                                           reviewer):
     reviewer = request.getfixturevalue(reviewer)
     takedown = file_request(queue)
 
@@ -65,7 +65,7 @@ def test_each_tier_claims_a_request_of_its_own_queue_from_the_request_page(file_
     ("legal", "hr_reviewer", "Reviewers: local law"),
     ("human_rights", "policy_reviewer", "Reviewers: human rights"),
 ])
-def test_a_reviewer_cannot_claim_from_another_tiers_queue(file_request, request, queue, reviewer, tier):
+def test_a_reviewer_cannot_claim_from_another_tiers_queue(client_for, file_request, request, queue, reviewer, tier):
     reviewer = request.getfixturevalue(reviewer)
     takedown = file_request(queue)
     label = {"policy": "platform policy", "legal": "local law", "human_rights": "human-rights escalation"}[queue]
@@ -78,7 +78,8 @@ def test_a_reviewer_cannot_claim_from_another_tiers_queue(file_request, request,
     assert events(takedown, "request_claimed") == []
 
 
-def test_the_request_page_offers_the_claim_button_only_to_a_tier_that_may_claim(file_request, policy_reviewer,
+def test_the_request_page_offers_the_claim_button_only_to_a_tier_that_may_claim(client_for, file_request,
+                                                                                policy_reviewer,
                                                                                 legal_reviewer):
     takedown = file_request("policy")
 
@@ -86,7 +87,7 @@ def test_the_request_page_offers_the_claim_button_only_to_a_tier_that_may_claim(
     assert claim_url(takedown) not in client_for(legal_reviewer).get(page(takedown)).content.decode()
 
 
-def test_auditor_can_read_the_request_page_but_not_claim(file_request, auditor):
+def test_auditor_can_read_the_request_page_but_not_claim(client_for, file_request, auditor):
     takedown = file_request("policy")
     client = client_for(auditor)
 
@@ -98,7 +99,8 @@ def test_auditor_can_read_the_request_page_but_not_claim(file_request, auditor):
     assert (takedown.status, takedown.claimed_by) == (Status.QUEUED, None)
 
 
-def test_a_held_request_cannot_be_claimed_by_a_second_reviewer(file_request, policy_reviewer, senior_reviewer):
+def test_a_held_request_cannot_be_claimed_by_a_second_reviewer(client_for, file_request, policy_reviewer,
+                                                               senior_reviewer):
     takedown = file_request("policy")
     client_for(policy_reviewer).post(claim_url(takedown))
 
@@ -110,7 +112,7 @@ def test_a_held_request_cannot_be_claimed_by_a_second_reviewer(file_request, pol
     assert len(events(takedown, "request_claimed")) == 1
 
 
-def test_claiming_needs_a_post(file_request, policy_reviewer):
+def test_claiming_needs_a_post(client_for, file_request, policy_reviewer):
     takedown = file_request("policy")
 
     assert client_for(policy_reviewer).get(claim_url(takedown)).status_code == 405
@@ -118,7 +120,7 @@ def test_claiming_needs_a_post(file_request, policy_reviewer):
     assert takedown.status == Status.QUEUED
 
 
-def test_releasing_returns_the_request_to_its_queue(file_request, policy_reviewer):
+def test_releasing_returns_the_request_to_its_queue(client_for, file_request, policy_reviewer):
     takedown = file_request("policy")
     client = client_for(policy_reviewer)
     client.post(claim_url(takedown), follow=True)
@@ -131,7 +133,7 @@ def test_releasing_returns_the_request_to_its_queue(file_request, policy_reviewe
     assert [e.actor for e in events(takedown, "claim_released")] == [policy_reviewer]
 
 
-def test_only_the_holder_can_release(file_request, policy_reviewer, senior_reviewer):
+def test_only_the_holder_can_release(client_for, file_request, policy_reviewer, senior_reviewer):
     takedown = file_request("policy")
     client_for(policy_reviewer).post(claim_url(takedown))
 
@@ -143,7 +145,7 @@ def test_only_the_holder_can_release(file_request, policy_reviewer, senior_revie
     assert events(takedown, "claim_released") == []
 
 
-def test_claim_next_takes_the_most_urgent_unclaimed_request_of_the_queue(file_request, legal_reviewer):
+def test_claim_next_takes_the_most_urgent_unclaimed_request_of_the_queue(client_for, file_request, legal_reviewer):
     # given: three legal requests; the last filed is due first
     first, second, third = file_request("legal"), file_request("legal"), file_request("legal")
     TakedownRequest.objects.filter(pk=third.pk).update(sla_due_at=first.sla_due_at - timedelta(hours=1))
@@ -164,7 +166,7 @@ def test_claim_next_takes_the_most_urgent_unclaimed_request_of_the_queue(file_re
     assert TakedownRequest.objects.get(pk=first.pk).claimed_by == legal_reviewer
 
 
-def test_claim_next_in_an_empty_queue_says_so(file_request, hr_reviewer):
+def test_claim_next_in_an_empty_queue_says_so(client_for, file_request, hr_reviewer):
     file_request("policy")
 
     response = client_for(hr_reviewer).post(claim_next_url("human_rights"), {"next": INDEX}, follow=True)
@@ -173,7 +175,7 @@ def test_claim_next_in_an_empty_queue_says_so(file_request, hr_reviewer):
     assert shown_messages(response) == ["No unclaimed request waits in the human-rights escalation queue."]
 
 
-def test_claim_next_refuses_a_queue_the_reviewer_does_not_work(file_request, legal_reviewer):
+def test_claim_next_refuses_a_queue_the_reviewer_does_not_work(client_for, file_request, legal_reviewer):
     takedown = file_request("policy")
 
     response = client_for(legal_reviewer).post(claim_next_url("policy"), {"next": INDEX}, follow=True)
@@ -183,14 +185,14 @@ def test_claim_next_refuses_a_queue_the_reviewer_does_not_work(file_request, leg
     assert (takedown.status, takedown.claimed_by) == (Status.QUEUED, None)
 
 
-def test_claim_next_does_not_follow_a_next_address_off_the_site(file_request, legal_reviewer):
+def test_claim_next_does_not_follow_a_next_address_off_the_site(client_for, file_request, legal_reviewer):
     response = client_for(legal_reviewer).post(claim_next_url("legal"), {"next": "https://evil.example/"})
 
     assert response.status_code == 302
     assert response["Location"] == INDEX
 
 
-def test_the_list_of_a_queue_offers_claim_next_to_its_tier(file_request, policy_reviewer, legal_reviewer):
+def test_the_list_of_a_queue_offers_claim_next_to_its_tier(client_for, file_request, policy_reviewer, legal_reviewer):
     file_request("policy")
     url = reverse("admin:reports_takedownrequest_changelist") + "?queue__exact=policy"
 
@@ -198,7 +200,8 @@ def test_the_list_of_a_queue_offers_claim_next_to_its_tier(file_request, policy_
     assert claim_next_url("policy") not in client_for(legal_reviewer).get(url).content.decode()
 
 
-def test_a_stale_claim_expires_and_another_reviewer_can_claim(file_request, policy_reviewer, senior_reviewer):
+def test_a_stale_claim_expires_and_another_reviewer_can_claim(client_for, file_request, policy_reviewer,
+                                                              senior_reviewer):
     # given: a policy reviewer claimed a request and went away
     takedown = file_request("policy")
     request_claim(reviewer=policy_reviewer, request=takedown)

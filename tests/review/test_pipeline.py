@@ -5,18 +5,15 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
-from filing.inputs import CourtOrderInput, ItemInput, RequestInput
-from filing.services import request_file
+from filing.inputs import CourtOrderInput, ItemInput
 from reports.models import Status, TakedownRequest
 from review import dispatch, tasks
 from review.models import CheckResult, ScreeningRun
 from review.services import request_screen
+from tests.builders import filed
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.worker]
-
-VALID_JUSTIFICATION = "The post is unlawful under the cited article because it incites discord between groups."
-
 
 def routed(reference: str) -> TakedownRequest:
     def done():
@@ -27,12 +24,7 @@ def routed(reference: str) -> TakedownRequest:
 
 
 def file(reporter, **fields) -> TakedownRequest:
-    data = RequestInput(**{"category": "hate_speech", "legal_basis": ["KZ-CC-174"],
-                           "requested_action": "restrict_in_jurisdiction", "justification": VALID_JUSTIFICATION,
-                           **fields})
-    request, created = request_file(reporter=reporter, data=data)
-    assert created
-    return request
+    return filed(reporter, **{"court_order": None, **fields})
 
 
 def test_policy_violation_goes_to_policy_queue(celery_worker, kz_reporter, violating_content_code):

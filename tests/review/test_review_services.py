@@ -25,17 +25,13 @@ from review.services import (
     request_screen,
     sla_watch,
 )
+from tests.builders import filed_and_screened
 
 pytestmark = pytest.mark.django_db
 
 
 def queued(reporter, content_code, **fields) -> TakedownRequest:
-    data = {"items": [ItemInput(content_id=content_code)], "category": "hate_speech", "legal_basis": ["KZ-CC-174"],
-            "requested_action": "restrict_in_jurisdiction",
-            "justification": "The post incites discord between groups of citizens under art. 174.", **fields}
-    request, _ = request_file(reporter=reporter, data=RequestInput(**data))
-    request_screen(request_id=request.pk)
-    request.refresh_from_db()
+    request = filed_and_screened(reporter, content_code, **{"court_order": None, **fields})
     assert request.status == Status.QUEUED
     return request
 

@@ -22,11 +22,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from audit import log
 from audit.models import AuditEvent
 from classroom.services import exercise_create, exercise_join
-from filing.inputs import ItemInput, RequestInput
-from filing.services import evidence_attach, request_file
+from filing.inputs import RequestInput
+from filing.services import evidence_attach
 from reports import roles
 from reports.models import ExerciseMembership, ExerciseRole, ReporterAccount, TakedownRequest
-from review.services import appeal_file, item_decide, request_claim, request_screen
+from review.services import appeal_file, item_decide, request_claim
+from tests.builders import filed_and_screened
 from tests.factories import ReporterFactory, UserFactory, user_in_role
 from transparency import exports
 
@@ -235,17 +236,11 @@ def world(kz_scenario, violating_content_code, tmp_path):
         "admin": get_user_model().objects.create_superuser("m_admin", "admin@example.org", "x"),
     }
     account_a = ReporterAccount.objects.get(user=users["reporter_a"])
-    request, _ = request_file(reporter=account_a, data=RequestInput(
-        items=[ItemInput(content_id=violating_content_code)], category="hate_speech", legal_basis=["KZ-CC-174"],
-        requested_action="restrict_in_jurisdiction",
-        justification="The post incites discord between groups of citizens under art. 174."))
-    request_screen(request_id=request.pk)
-    request.refresh_from_db()
+    request = filed_and_screened(account_a, violating_content_code, court_order=None)
     assert request.queue == "policy"
-    decided, _ = request_file(reporter=account_a, data=RequestInput(
-        items=[ItemInput(content_id=violating_content_code)], category="violence", legal_basis=["KZ-CC-174"],
-        requested_action="remove_globally", justification="The post calls for violence against a group of people."))
-    request_screen(request_id=decided.pk)
+    decided = filed_and_screened(account_a, violating_content_code, court_order=None, category="violence",
+                                 requested_action="remove_globally",
+                                 justification="The post calls for violence against a group of people.")
     decided.refresh_from_db()
     request_claim(reviewer=users["senior"], request=decided)
     item_decide(reviewer=users["senior"], item=decided.items.get(), action="remove_globally",
@@ -309,7 +304,7 @@ def outcome(response) -> str:
     return {400: INVALID, 403: FORBIDDEN, 404: MISSING, 405: METHOD}.get(code, f"status {code}")
 
 
-def client_for(role: str, world) -> Client:
+def client_as(role: str, world) -> Client:
     client = Client()
     if role != "anonymous":
         client.force_login(world["users"][role])
@@ -339,7 +334,7 @@ def test_every_role_gets_the_expected_answer_on_every_url(world):
             continue
         path = url_for(name, route, world)
         for role in ROLES:
-            got = outcome(client_for(role, world).get(path))
+            got = outcome(client_as(role, world).get(path))
             if got != EXPECTED[name][role]:
                 wrong.append(f"GET {path} as {role}: expected {EXPECTED[name][role]}, got {got}")
 
@@ -359,7 +354,7 @@ def test_no_role_can_post_where_it_does_not_belong(world):
             allowed = MAY_POST.get(name) or {r for r in ROLES if EXPECTED[name][r] == OK}
             if role in allowed:
                 continue
-            got = outcome(client_for(role, world).post(path, {"message": "x", "reason": "x", "rationale": "x",
+            got = outcome(client_as(role, world).post(path, {"message": "x", "reason": "x", "rationale": "x",
                                                               "action": "no_action", "to_queue": "legal"}))
             if got not in (LOGIN, FORBIDDEN, MISSING, METHOD):  # 405: the URL takes no POST from anyone
                 wrong.append(f"POST {path} as {role}: expected a refusal, got {got}")
@@ -371,7 +366,7 @@ def test_no_role_can_post_where_it_does_not_belong(world):
 
 def test_references_and_ids_cannot_be_guessed_into_another_agencys_data(world):
     """B's reporter walks A's neighbours' references and evidence ids: every one answers like a missing one."""
-    client = client_for("reporter_b", world)
+    client = client_as("reporter_b", world)
     request = world["request"]
     year = request.reference.split("-")[1]
     for number in range(max(1, request.pk - 3), request.pk + 4):

@@ -19,14 +19,13 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from classroom.services import exercise_create
-from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from filing.inputs import CourtOrderInput, RequestInput
 from filing.services import (
     AgencyProposal,
     evidence_attach,
     reporter_register,
     reporter_reject,
     request_draft_save,
-    request_file,
     request_reconsider,
     request_respond,
     request_withdraw,
@@ -40,8 +39,8 @@ from review.services import (
     request_ask_info,
     request_claim,
     request_escalate,
-    request_screen,
 )
+from tests.builders import filed_and_screened
 from tests.factories import ReporterFactory, UserFactory, user_in_role
 from tests.security.test_access_matrix import NOT_REQUESTED, concrete, named_urls
 
@@ -72,12 +71,7 @@ def world(kz_scenario, violating_content_code, harmless_content_code):
     reporter = ReporterAccount.objects.get(user=users["reporter"])
 
     def file(code, **extra):
-        request, _ = request_file(reporter=reporter, data=RequestInput(
-            items=[ItemInput(content_id=code)], category="hate_speech", legal_basis=["KZ-CC-174"],
-            requested_action="restrict_in_jurisdiction", **extra))
-        request_screen(request_id=request.pk)
-        request.refresh_from_db()
-        return request
+        return filed_and_screened(reporter, code, **{"court_order": None, **extra})
 
     decided = file(violating_content_code, justification=payload("justification"),
                    external_id=payload("external_id")[:100],

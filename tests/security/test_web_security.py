@@ -21,7 +21,8 @@ from rest_framework.throttling import UserRateThrottle
 from reports import lockout, roles
 from reports.auth import LOCKED_MESSAGE
 from reports.models import RequestMessage, TakedownRequest
-from review.services import request_claim, request_screen
+from review.services import request_claim
+from tests.builders import filed_and_screened
 from tests.factories import user_in_role
 
 pytestmark = pytest.mark.django_db
@@ -55,15 +56,8 @@ def test_log_in_and_registration_refuse_a_post_without_the_csrf_token(kz_scenari
 
 
 def test_admin_review_actions_refuse_a_post_without_the_csrf_token(kz_reporter, violating_content_code):
-    from filing.inputs import ItemInput, RequestInput
-    from filing.services import request_file
-
     senior = user_in_role("c_senior", roles.SENIOR_REVIEWER)
-    request, _ = request_file(reporter=kz_reporter, data=RequestInput(
-        items=[ItemInput(content_id=violating_content_code)], category="hate_speech", legal_basis=["KZ-CC-174"],
-        requested_action="restrict_in_jurisdiction", justification="The post incites discord under art. 174."))
-    request_screen(request_id=request.pk)
-    request.refresh_from_db()
+    request = filed_and_screened(kz_reporter, violating_content_code, court_order=None)
     client = _csrf_client(senior)
 
     assert client.post(reverse("admin:reports_takedownrequest_claim", args=[request.pk])).status_code == 403

@@ -11,7 +11,7 @@ import pytest
 from django.template import engines
 
 from reports.models import Status
-from tests.audit.request_log import agency, at, filed
+from tests.transparency.request_log import agency, at, filed
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -10,7 +10,8 @@ from portal.selectors import notices_for_author
 from reports.errors import IllegalTransition, InvalidInput, NotAllowed
 from reports.models import Appeal, ContentItem, ContentRestriction, ExerciseRole
 from review.services import appeal_decide, appeal_file
-from tests.exercises import decide_all, enrol, file_and_screen
+from tests.builders import decided
+from tests.exercises import enrol, student_files
 from transparency.figures import Period, transparency_report
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def test_the_author_is_told_what_was_done_where_why_and_which_government_asked(r
 
 
 def test_a_decision_of_no_action_gives_no_notice(classroom):
-    decide_all(classroom.senior, file_and_screen(classroom.reporter, [classroom.post.code]), action="no_action",
+    decided(classroom.senior, student_files(classroom.reporter, [classroom.post.code]), action="no_action",
                reason="not_unlawful")
 
     assert notices_for_author(account=classroom.post.author) == []
@@ -118,7 +119,7 @@ def test_another_reviewer_reverses_the_decision_and_the_post_is_visible_again(re
 
 
 def test_reversing_a_global_removal_restores_the_post_everywhere(classroom):
-    request = decide_all(classroom.senior, file_and_screen(classroom.reporter, [classroom.post.code]),
+    request = decided(classroom.senior, student_files(classroom.reporter, [classroom.post.code]),
                          action="remove_globally", reason="policy_violation")
     post = ContentItem.objects.get(pk=classroom.post.pk)
     assert post.removed_globally_at is not None
@@ -166,7 +167,7 @@ def test_the_transparency_report_counts_appeals_filed_upheld_reversed_and_restor
     # given: two more restricted posts of the same author, three appeals, decided two ways
     others = list(ContentItem.objects.filter(exercise=restricted.exercise, author=restricted.post.author)
                   .exclude(pk=restricted.post.pk).order_by("code")[:2])
-    requests = [decide_all(restricted.senior, file_and_screen(restricted.reporter, [post.code])) for post in others]
+    requests = [decided(restricted.senior, student_files(restricted.reporter, [post.code])) for post in others]
     appeals = [appeal_file(user=restricted.author, item=r.items.get(), statement=STATEMENT)
                for r in [restricted.request, *requests]]
     appeal_decide(reviewer=restricted.legal, appeal=appeals[0], outcome="reversed", rationale="Lawful speech.")
@@ -187,7 +188,7 @@ def test_the_notices_read_a_fixed_number_of_queries_however_many_there_are(restr
     others = list(ContentItem.objects.filter(exercise=restricted.exercise, author=restricted.post.author)
                   .exclude(pk=restricted.post.pk).order_by("code")[:2])
     for post in others:
-        decide_all(restricted.senior, file_and_screen(restricted.reporter, [post.code]))
+        decided(restricted.senior, student_files(restricted.reporter, [post.code]))
     appeal_file(user=restricted.author, item=restricted.item, statement=STATEMENT)
 
     # items, then their decisions, appeals, citations, provisions, policy checks, restrictions

@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Steppe-Wind-2021-quiet"
 
 
-@pytest.fixture
-def platform_staff(db):
-    return user_in_role("platform_staff", roles.PLATFORM_STAFF)
-
-
 def register(**overrides) -> ReporterAccount:
     fields = {"username": "aliya.n", "password": PASSWORD, "official_title": "Chief specialist",
               "work_email": "a.nurlanova@misd.gov.example", "agency": Agency.objects.get(code="kz-misd"), **overrides}

@@ -12,7 +12,7 @@ from reports.errors import IllegalTransition, InvalidInput, NotAllowed
 from reports.models import ContentItem, Exercise, ExerciseMembership, ExerciseRole, PlatformAccount, ReporterAccount
 from reports.tenancy import exercise_default, exercise_for_user
 from review.services import request_claim
-from tests.exercises import enrol, file_and_screen, new_exercise
+from tests.exercises import enrol, new_exercise, student_files
 from tests.factories import UserFactory, user_in_role
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +125,7 @@ def test_a_role_with_missing_or_taken_details_is_refused(instructor):
 def test_a_reporter_who_has_filed_keeps_the_role(instructor):
     exercise = new_exercise(instructor, "Seminar")
     reporter = enrol(exercise, instructor, "aliya", ExerciseRole.REPORTER, agency="kz-misd")
-    file_and_screen(reporter, [ContentItem.objects.filter(exercise=exercise).order_by("code").first().code])
+    student_files(reporter, [ContentItem.objects.filter(exercise=exercise).order_by("code").first().code])
 
     with pytest.raises(NotAllowed, match="aliya has filed for Ministry of Information and Social Development"):
         membership_assign(instructor=instructor, membership=reporter.exercise_membership,
@@ -140,10 +140,10 @@ def test_work_happens_only_while_the_exercise_is_open(instructor):
     code = ContentItem.objects.filter(exercise=exercise).order_by("code").first().code
 
     with pytest.raises(NotAllowed, match="The exercise 'Seminar' is not open yet"):
-        file_and_screen(reporter, [code])
+        student_files(reporter, [code])
 
     exercise_open(instructor=instructor, exercise=exercise)
-    request = file_and_screen(reporter, [code])
+    request = student_files(reporter, [code])
     with pytest.raises(IllegalTransition, match="The exercise is open; it cannot be opened now."):
         exercise_open(instructor=instructor, exercise=exercise)
     exercise_close(instructor=instructor, exercise=exercise)
@@ -151,7 +151,7 @@ def test_work_happens_only_while_the_exercise_is_open(instructor):
     with pytest.raises(NotAllowed, match="The exercise 'Seminar' is closed"):
         request_claim(reviewer=reviewer, request=request)
     with pytest.raises(NotAllowed, match="is closed"):
-        file_and_screen(reporter, [code])
+        student_files(reporter, [code])
     with pytest.raises(InvalidInput, match="closed"):
         exercise_join(user=UserFactory(username="late"), join_code=exercise.join_code)
     exercise.refresh_from_db()

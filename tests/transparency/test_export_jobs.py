@@ -11,23 +11,16 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent, ExportJob
 from reports.models import Status, TakedownRequest
 from reports.tenancy import exercise_default
-from tests.audit.request_log import agency, at, filed
 from tests.factories import user_in_role
+from tests.transparency.request_log import agency, at, filed
 from tests.waiting import wait_until
 from transparency import exports
 
 URL = "/api/v1/audit/exports/"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -46,7 +39,7 @@ def job_for(auditor, *, fmt="csv", filters=None) -> ExportJob:
 # --- Through the API, on a real worker ---------------------------------------------------------
 
 @pytest.mark.worker
-def test_a_background_export_is_written_by_a_worker_and_downloaded(celery_worker, log, auditor):
+def test_a_background_export_is_written_by_a_worker_and_downloaded(client_for, celery_worker, log, auditor):
     client = client_for(auditor)
 
     # when an auditor asks for an export
@@ -168,7 +161,7 @@ def test_a_job_that_fails_says_so_and_leaves_no_file(log, auditor, monkeypatch):
 
 # --- Through the API, without a worker ----------------------------------------------------------
 
-def test_a_job_is_not_downloadable_before_it_is_done(log, auditor):
+def test_a_job_is_not_downloadable_before_it_is_done(client_for, log, auditor):
     job = job_for(auditor)
 
     response = client_for(auditor).get(f"{URL}{job.pk}/download/")
@@ -187,7 +180,7 @@ def test_a_job_is_not_downloadable_before_it_is_done(log, auditor):
      {"filters.submitted_after": ["Enter a valid date/time."]}),
     ({"format": "csv", "filters": {"colour": "red"}}, {"filters.colour": ["Unknown filter."]}),
 ])
-def test_a_bad_job_is_refused_and_nothing_is_stored(log, auditor, body, fields):
+def test_a_bad_job_is_refused_and_nothing_is_stored(client_for, log, auditor, body, fields):
     response = client_for(auditor).post(URL, body, format="json")
 
     assert response.status_code == 400
@@ -196,7 +189,7 @@ def test_a_bad_job_is_refused_and_nothing_is_stored(log, auditor, body, fields):
     assert not AuditEvent.objects.filter(event_type="export_created").exists()
 
 
-def test_an_auditor_sees_only_their_own_jobs(log, auditor):
+def test_an_auditor_sees_only_their_own_jobs(client_for, log, auditor):
     mine = job_for(auditor)
     colleague = user_in_role("second_auditor", "auditor")
     theirs = job_for(colleague)
@@ -210,7 +203,7 @@ def test_an_auditor_sees_only_their_own_jobs(log, auditor):
 
 
 @pytest.mark.parametrize("person", ["kz_reporter", "senior_reviewer", "outsider"])
-def test_only_auditors_ask_for_exports(request, log, person):
+def test_only_auditors_ask_for_exports(client_for, request, log, person):
     user = request.getfixturevalue(person)
 
     response = client_for(getattr(user, "user", user)).post(URL, {"format": "csv"}, format="json")
@@ -219,7 +212,7 @@ def test_only_auditors_ask_for_exports(request, log, person):
     assert not ExportJob.objects.exists()
 
 
-def test_a_personal_data_export_needs_the_permission_at_download_too(log, auditor):
+def test_a_personal_data_export_needs_the_permission_at_download_too(client_for, log, auditor):
     permission = Permission.objects.get(codename="view_personal_data")
     auditor.user_permissions.add(permission)
     auditor = type(auditor).objects.get(pk=auditor.pk)

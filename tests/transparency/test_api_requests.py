@@ -11,16 +11,10 @@ from filing.services import request_file, request_respond
 from reports.models import Exercise, Status
 from review.models import CheckResult, Decision
 from review.services import item_decide, request_claim, request_screen
-from tests.audit.request_log import agency, at, filed, references
+from tests.builders import JUSTIFICATION
+from tests.transparency.request_log import agency, at, filed, references
 
 URL = "/api/v1/audit/requests/"
-JUSTIFICATION = "The post is unlawful under the cited article because it incites discord between groups."
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -53,7 +47,7 @@ def log(db):
 # --- Who may read ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("person", ["kz_reporter", "policy_reviewer", "senior_reviewer", "outsider"])
-def test_everyone_but_auditors_is_refused_the_request_log(request, log, person):
+def test_everyone_but_auditors_is_refused_the_request_log(client_for, request, log, person):
     user = request.getfixturevalue(person)
     user = getattr(user, "user", user)
 
@@ -91,7 +85,7 @@ def test_auditor_reads_the_log_with_a_session(log, auditor):
     assert client.get(URL).json()["count"] == 5
 
 
-def test_log_lists_filed_requests_of_the_exercise_by_id_without_drafts(log, auditor):
+def test_log_lists_filed_requests_of_the_exercise_by_id_without_drafts(client_for, log, auditor):
     body = client_for(auditor).get(URL).json()
 
     assert references(body["results"]) == [log[name] for name in ("r1", "r2", "r3", "r4", "r5")]
@@ -122,7 +116,7 @@ def test_log_lists_filed_requests_of_the_exercise_by_id_without_drafts(log, audi
     ("jurisdiction=KZ&status=decided", ["r2", "r3"]),
     ("jurisdiction=DE&category=government_criticism", []),
 ])
-def test_each_filter_narrows_the_log(log, auditor, query, expected):
+def test_each_filter_narrows_the_log(client_for, log, auditor, query, expected):
     body = client_for(auditor).get(f"{URL}?{query}").json()
 
     assert references(body["results"]) == [log[name] for name in expected]
@@ -135,7 +129,7 @@ def test_each_filter_narrows_the_log(log, auditor, query, expected):
     ("submitted_after=yesterday", "submitted_after", "Enter a valid date/time."),
     ("jurisdiction=KAZ", "jurisdiction", "Ensure this value has at most 2 characters (it has 3)."),
 ])
-def test_a_bad_filter_is_refused_field_by_field(log, auditor, query, field, message):
+def test_a_bad_filter_is_refused_field_by_field(client_for, log, auditor, query, field, message):
     response = client_for(auditor).get(f"{URL}?{query}")
 
     assert response.status_code == 400
@@ -145,7 +139,7 @@ def test_a_bad_filter_is_refused_field_by_field(log, auditor, query, field, mess
 
 # --- Pagination ----------------------------------------------------------------------------------
 
-def test_pages_are_stable_and_complete(log, auditor):
+def test_pages_are_stable_and_complete(client_for, log, auditor):
     client = client_for(auditor)
 
     first = client.get(f"{URL}?page_size=2").json()
@@ -159,14 +153,14 @@ def test_pages_are_stable_and_complete(log, auditor):
     assert third["previous"].endswith("page=2&page_size=2")
 
 
-def test_a_page_past_the_end_is_not_found(log, auditor):
+def test_a_page_past_the_end_is_not_found(client_for, log, auditor):
     response = client_for(auditor).get(f"{URL}?page=4&page_size=2")
 
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "detail": "Invalid page.", "fields": {}}
 
 
-def test_filters_carry_over_to_the_next_page(log, auditor):
+def test_filters_carry_over_to_the_next_page(client_for, log, auditor):
     client = client_for(auditor)
 
     first = client.get(f"{URL}?jurisdiction=KZ&page_size=2").json()
@@ -175,7 +169,7 @@ def test_filters_carry_over_to_the_next_page(log, auditor):
     assert references(second["results"]) == [log["r3"]]
 
 
-def test_one_request_by_reference_and_none_from_another_exercise(log, auditor):
+def test_one_request_by_reference_and_none_from_another_exercise(client_for, log, auditor):
     from reports.models import TakedownRequest
 
     elsewhere = TakedownRequest.objects.exclude(exercise__slug="default").get().reference
@@ -187,7 +181,7 @@ def test_one_request_by_reference_and_none_from_another_exercise(log, auditor):
     assert missing.json()["code"] == "not_found"
 
 
-def test_the_list_reads_the_same_number_of_queries_for_one_row_or_many(log, auditor):
+def test_the_list_reads_the_same_number_of_queries_for_one_row_or_many(client_for, log, auditor):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -205,7 +199,7 @@ def test_the_list_reads_the_same_number_of_queries_for_one_row_or_many(log, audi
 
 # --- What a record holds -------------------------------------------------------------------------
 
-def test_a_record_matches_the_workflow_round_by_round(kz_reporter, senior_reviewer, auditor,
+def test_a_record_matches_the_workflow_round_by_round(client_for, kz_reporter, senior_reviewer, auditor,
                                                       violating_content_code):
     # given a request screened twice (sent back for a legal basis, answered) and then decided
     filing = RequestInput(items=[ItemInput(content_id=violating_content_code)], category="hate_speech",
@@ -256,7 +250,7 @@ def test_a_record_matches_the_workflow_round_by_round(kz_reporter, senior_review
         "decided_at": decision.decided_at.isoformat().replace("+00:00", "Z")}
 
 
-def test_a_reconsidered_item_keeps_every_rounds_decision(log, auditor):
+def test_a_reconsidered_item_keeps_every_rounds_decision(client_for, log, auditor):
     from reports.models import TakedownRequest
 
     request = TakedownRequest.objects.get(reference=log["r3"])
@@ -273,7 +267,7 @@ def test_a_reconsidered_item_keeps_every_rounds_decision(log, auditor):
     assert out["decision"]["action"] == "no_action"
 
 
-def test_the_list_total_is_counted_again_when_the_record_changes(log, auditor, kz_reporter):
+def test_the_list_total_is_counted_again_when_the_record_changes(client_for, log, auditor, kz_reporter):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 
 from reports.models import Evidence, RequestMessage, Status, TakedownRequest
 from review.services import item_decide, request_claim, request_screen
+from tests.builders import JUSTIFICATION
 
 pytestmark = pytest.mark.django_db
-JUSTIFICATION = "The post incites discord between ethnic groups, an offence under art. 174."
 PAYLOAD = {"items": [{"content_id": "kz-0007"}], "category": "hate_speech", "legal_basis": ["KZ-CC-174"],
            "requested_action": "restrict_in_jurisdiction", "justification": JUSTIFICATION}
 

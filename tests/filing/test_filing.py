@@ -15,15 +15,11 @@ from filing.inputs import CourtOrderInput, ItemInput, RequestInput
 from filing.services import request_draft_save, request_file, request_submit, requests_file_bulk
 from reports.errors import InvalidInput, NotAllowed
 from reports.models import CitedProvision, RequestItem, Status, TakedownRequest
+from tests.builders import request_input
 
 pytestmark = pytest.mark.django_db
-JUSTIFICATION = "The post incites discord between ethnic groups, an offence under art. 174."
-
-
 def valid(**overrides) -> RequestInput:
-    fields = {"items": [ItemInput(content_id="kz-0007")], "category": "hate_speech", "legal_basis": ["KZ-CC-174"],
-              "requested_action": "restrict_in_jurisdiction", "justification": JUSTIFICATION}
-    return RequestInput(**{**fields, **overrides})
+    return request_input("kz-0007", **{"court_order": None, **overrides})
 
 
 def rows() -> tuple:

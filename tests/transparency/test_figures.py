@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from reports.models import Category, Exercise, Status, TakedownRequest
 from reports.tenancy import exercise_default
-from tests.audit.request_log import agency, at, filed
+from tests.transparency.request_log import agency, at, filed
 from transparency.figures import Period, available_periods, default_period, transparency_report
 
 API = "/api/v1/transparency/"

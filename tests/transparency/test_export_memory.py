@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from reports.models import RequestItem, Status, TakedownRequest
 from reports.tenancy import exercise_default
-from tests.audit.request_log import agency, at
 from tests.factories import UserFactory
+from tests.transparency.request_log import agency, at
 
 URL = "/api/v1/audit/requests/export/"
 

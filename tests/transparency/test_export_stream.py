@@ -7,23 +7,16 @@ import io
 import json
 
 import pytest
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from reports.models import CitedProvision, Status, TakedownRequest
 from review.models import CheckResult
-from tests.audit.request_log import agency, at, filed
 from tests.factories import ContentFactory, PlatformAccountFactory, ProvisionFactory
+from tests.transparency.request_log import agency, at, filed
 from transparency.exports import CSV_COLUMNS
 from transparency.selectors import author_pseudonym
 
 URL = "/api/v1/audit/requests/export/"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def streamed(response) -> str:
@@ -108,7 +101,7 @@ def expected_row(request: TakedownRequest) -> dict[str, str]:
     }
 
 
-def test_csv_export_matches_the_database_row_by_row(log, auditor):
+def test_csv_export_matches_the_database_row_by_row(client_for, log, auditor):
     response = client_for(auditor).get(f"{URL}?format=csv")
 
     assert response.status_code == 200
@@ -125,7 +118,7 @@ def test_csv_export_matches_the_database_row_by_row(log, auditor):
     assert rows[0]["item_decisions"] == "remove_globally;no_action;restrict_in_jurisdiction"
 
 
-def test_ndjson_export_is_the_api_records_line_by_line(log, auditor):
+def test_ndjson_export_is_the_api_records_line_by_line(client_for, log, auditor):
     client = client_for(auditor)
 
     response = client.get(f"{URL}?format=ndjson")
@@ -147,7 +140,7 @@ def test_ndjson_export_is_the_api_records_line_by_line(log, auditor):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
-def test_exports_apply_the_active_filters(log, auditor, fmt):
+def test_exports_apply_the_active_filters(client_for, log, auditor, fmt):
     text = streamed(client_for(auditor).get(f"{URL}?format={fmt}&jurisdiction=KZ&status=needs_info"))
 
     if fmt == "csv":
@@ -159,7 +152,7 @@ def test_exports_apply_the_active_filters(log, auditor, fmt):
     assert len(references) == 1
 
 
-def test_an_export_is_recorded_with_its_filters_and_row_count(log, auditor):
+def test_an_export_is_recorded_with_its_filters_and_row_count(client_for, log, auditor):
     response = client_for(auditor).get(f"{URL}?format=ndjson&jurisdiction=kz&page=3")
     streamed(response)
 
@@ -169,7 +162,7 @@ def test_an_export_is_recorded_with_its_filters_and_row_count(log, auditor):
     assert response["X-Export-Rows"] == "2"
 
 
-def test_an_empty_export_has_just_the_header(log, auditor):
+def test_an_empty_export_has_just_the_header(client_for, log, auditor):
     text = streamed(client_for(auditor).get(f"{URL}?format=csv&category=copyright"))
 
     assert text == ",".join(CSV_COLUMNS) + "\r\n"
@@ -179,7 +172,7 @@ def test_an_empty_export_has_just_the_header(log, auditor):
     ("format=xlsx", {"format": ["Use csv or ndjson, not 'xlsx'."]}),
     ("format=csv&outcome=maybe", {"outcome": ["Select a valid choice. maybe is not one of the available choices."]}),
 ])
-def test_a_bad_export_is_refused_as_json_and_not_recorded(log, auditor, query, fields):
+def test_a_bad_export_is_refused_as_json_and_not_recorded(client_for, log, auditor, query, fields):
     response = client_for(auditor).get(f"{URL}?{query}")
 
     assert response.status_code == 400
@@ -188,14 +181,14 @@ def test_a_bad_export_is_refused_as_json_and_not_recorded(log, auditor, query, f
     assert not AuditEvent.objects.filter(event_type="export_created").exists()
 
 
-def test_refused_callers_leave_no_export_event(log, kz_reporter):
+def test_refused_callers_leave_no_export_event(client_for, log, kz_reporter):
     response = client_for(kz_reporter.user).get(f"{URL}?format=csv")
 
     assert response.status_code == 403
     assert not AuditEvent.objects.filter(event_type="export_created").exists()
 
 
-def test_cells_a_spreadsheet_would_run_are_neutralised(db, auditor):
+def test_cells_a_spreadsheet_would_run_are_neutralised(client_for, db, auditor):
     request = filed(agency("kz-misd", "KZ", name="=HYPERLINK(\"http://evil.example\")"),
                     submitted_at=at("2021-08-01 10:00"), court_order=True)
     TakedownRequest.objects.filter(pk=request.pk).update(court_case_number="+7 777 123", external_id="@SUM(1)")

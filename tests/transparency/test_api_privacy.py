@@ -15,12 +15,11 @@ import json
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from rest_framework.test import APIClient
 
 from audit import events
 from reports.models import Status
-from tests.audit.request_log import agency, at, filed
 from tests.factories import ContentFactory, PlatformAccountFactory, UserFactory
+from tests.transparency.request_log import agency, at, filed
 from transparency.selectors import author_pseudonym
 
 URL = "/api/v1/audit/requests/"
@@ -44,12 +43,6 @@ def reported(db):
     return {"request": request, "reporter": reporter, "author": author, "other": other}
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 def grant_personal_data(user):
     user.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
     return type(user).objects.get(pk=user.pk)  # a fresh object: permissions are cached per instance
@@ -58,7 +51,7 @@ def grant_personal_data(user):
 PERSONAL = ("aigerim.s", "Aigerim", "Sarsenova", "gov.example", "dimash_reports", "almaty_cafe", "Dimash K.")
 
 
-def test_without_the_permission_no_name_email_or_handle_appears_anywhere(reported, auditor):
+def test_without_the_permission_no_name_email_or_handle_appears_anywhere(client_for, reported, auditor):
     client = client_for(auditor)
     reference = reported["request"].reference
 
@@ -81,7 +74,7 @@ def test_without_the_permission_no_name_email_or_handle_appears_anywhere(reporte
     assert [d["reviewer_tier"] for item in record["items"] for d in item["decisions"]] == ["senior_reviewer"] * 3
 
 
-def test_affected_accounts_appear_as_stable_keyed_pseudonyms(reported, auditor):
+def test_affected_accounts_appear_as_stable_keyed_pseudonyms(client_for, reported, auditor):
     client = client_for(auditor)
     reference = reported["request"].reference
     expected_key = hashlib.sha256(b"crs.audit.author-pseudonym" + settings.SECRET_KEY.encode()).digest()
@@ -100,7 +93,7 @@ def test_affected_accounts_appear_as_stable_keyed_pseudonyms(reported, auditor):
     assert row["author_handles"] == "" and row["submitted_by"] == ""
 
 
-def test_with_the_permission_the_submitter_and_handles_are_included(reported, auditor):
+def test_with_the_permission_the_submitter_and_handles_are_included(client_for, reported, auditor):
     client = client_for(grant_personal_data(auditor))
     reference = reported["request"].reference
 
@@ -121,7 +114,7 @@ def test_with_the_permission_the_submitter_and_handles_are_included(reported, au
     assert "gov.example" not in json.dumps(record) and "Sarsenova" not in json.dumps(record)
 
 
-def test_a_redacted_snapshot_keeps_the_hash_of_what_was_reported(reported, auditor):
+def test_a_redacted_snapshot_keeps_the_hash_of_what_was_reported(client_for, reported, auditor):
     from filing.services import snapshot_hash
 
     record = client_for(auditor).get(f"{URL}{reported['request'].reference}/").json()
@@ -131,7 +124,7 @@ def test_a_redacted_snapshot_keeps_the_hash_of_what_was_reported(reported, audit
     assert snapshot_hash(unredacted) == item["snapshot_sha256"]
 
 
-def test_exports_record_whether_they_held_personal_data(reported, auditor):
+def test_exports_record_whether_they_held_personal_data(client_for, reported, auditor):
     from audit.models import AuditEvent
 
     client_for(auditor).get(f"{URL}export/?format=csv")

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
 from reports.models import Status, TakedownRequest
-from tests.audit.request_log import agency, at, filed
 from tests.factories import UserFactory
+from tests.transparency.request_log import agency, at, filed
 
 
 @pytest.fixture
