@@ -11,6 +11,7 @@ ci:
 
 lint:
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 # The benchmarks of BENCHMARKS.md; needs DATABASE_URL (PostgreSQL), REDIS_URL and CRS_TASK_QUEUE of your own.
 bench:
