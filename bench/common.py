@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -135,6 +136,16 @@ def timed():
     result["seconds"] = time.perf_counter() - start
 
 
+def sample_ms(function, repeat: int) -> list[float]:
+    """Milliseconds each of ``repeat`` calls of ``function`` took."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
 def percentiles(samples: list[float]) -> dict:
     ordered = sorted(samples)
     return {"p50": statistics.median(ordered), "p95": ordered[max(0, int(len(ordered) * 0.95) - 1)],
@@ -167,12 +178,9 @@ def page_timings(client, urls: dict[str, str], loads: int) -> dict:
 
         with connection.execute_wrapper(count):
             client.get(url)
-        samples = []
-        for _ in range(loads):
-            start = time.perf_counter()
-            response = client.get(url)
-            samples.append((time.perf_counter() - start) * 1000)
-            assert response.status_code == 200
+        responses: list = []
+        samples = sample_ms(lambda url=url, responses=responses: responses.append(client.get(url)), loads)
+        assert {response.status_code for response in responses} == {200}
         results[name] = {**percentiles(samples), "queries": len(queries)}
     return results
 
@@ -219,3 +227,20 @@ def production_env() -> dict:
         subprocess.run([PYTHON, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"],
                        env={**os.environ, **env}, check=True)
     return env
+
+
+def page_bench_main(script: str, title: str, result_name: str, urls: dict[str, str], target_p95_ms: float, run_one,
+                    describe=None) -> None:
+    """The command line of a page benchmark: ``--one`` measures one database; without it, both are compared."""
+    parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--loads", type=int, default=40)
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.loads)))
+        return
+    rows, met, large, small = compare_pages(script, urls, args.loads, target_p95_ms,
+                                            **({"describe": describe} if describe else {}))
+    save_result(result_name, {"large": large, "small": small, "met": met, "machine": machine()})
+    report(title, rows)

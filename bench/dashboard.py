@@ -12,13 +12,11 @@ client with DEBUG off, as a verified reporter of that agency.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import compare_pages, machine, page_timings, report, save_result, setup_django  # noqa: E402
+from bench.common import page_bench_main, page_timings, setup_django  # noqa: E402
 
 TARGET_P95_MS = 200
 URLS = {"dashboard": "/portal/", "last page": "/portal/?page=999999", "queued only": "/portal/?status=queued"}
@@ -45,19 +43,8 @@ def run_one(loads: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--loads", type=int, default=40)
-    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_one(args.loads)))
-        return
-
-    rows, met, large, small = compare_pages(
-        __file__, URLS, args.loads, TARGET_P95_MS,
-        describe=lambda run: f"agency with {run['agency_requests']:,} of {run['requests']:,} requests")
-    save_result("dashboard", {"large": large, "small": small, "met": met, "machine": machine()})
-    report("Reporters' dashboard", rows)
+    page_bench_main(__file__, "Reporters' dashboard", "dashboard", URLS, TARGET_P95_MS, run_one,
+                    describe=lambda run: f"agency with {run['agency_requests']:,} of {run['requests']:,} requests")
 
 
 if __name__ == "__main__":

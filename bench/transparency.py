@@ -13,7 +13,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ensure_dataset, machine, percentiles, report, save_result, setup_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    ensure_dataset,
+    machine,
+    percentiles,
+    report,
+    sample_ms,
+    save_result,
+    setup_django,
+)
 
 TARGET_MS = 300
 
@@ -40,20 +48,11 @@ def main() -> None:
     first_start = time.perf_counter()
     report_ = transparency_report(exercise=exercise, period=period)
     first_ms = (time.perf_counter() - first_start) * 1000
-    samples = []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        transparency_report(exercise=exercise, period=period)
-        samples.append((time.perf_counter() - start) * 1000)
-    stats = percentiles(samples)
+    stats = percentiles(sample_ms(lambda: transparency_report(exercise=exercise, period=period), args.repeat))
     # What the public page and API do: the same figures, computed once per change of the record.
     transparency_report_cached(exercise=exercise, period=period)
-    cached = []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        transparency_report_cached(exercise=exercise, period=period)
-        cached.append((time.perf_counter() - start) * 1000)
-    cached_stats = percentiles(cached)
+    cached_stats = percentiles(sample_ms(lambda: transparency_report_cached(exercise=exercise, period=period),
+                                         args.repeat))
     total = TakedownRequest.objects.filter(exercise=exercise).count()
     met = max(first_ms, stats["p95"]) < TARGET_MS
     save_result("transparency", {"period": period.code, "period_requests": report_["totals"]["requests"],
