@@ -6,16 +6,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from filing.inputs import CourtOrderInput, ItemInput, RequestInput
-from reports.limits import (
-    EVIDENCE_MAX_MB,
-    MAX_BULK_REQUESTS,
-    MAX_CASE_NUMBER_CHARS,
-    MAX_COURT_CHARS,
-    MAX_EXTERNAL_ID_CHARS,
-    MAX_JUSTIFICATION_CHARS,
-    MAX_MESSAGE_CHARS,
-    MAX_URL_CHARS,
-)
+from reports import limits
 from reports.models import (
     Category,
     ContentItem,
@@ -35,13 +26,14 @@ from review.timeline import request_timeline
 class ItemInputSerializer(serializers.Serializer):
     content_id = serializers.CharField(required=False, allow_blank=True, max_length=20,
                                        help_text="A content id from /api/v1/content/, e.g. kz-0007.")
-    url = serializers.CharField(required=False, allow_blank=True, max_length=MAX_URL_CHARS,
+    url = serializers.CharField(required=False, allow_blank=True, max_length=limits.MAX_URL_CHARS,
                                 help_text="The post's URL, e.g. https://platform.example/p/kz-0007.")
 
 
 class CourtOrderSerializer(serializers.Serializer):
-    court = serializers.CharField(max_length=MAX_COURT_CHARS, allow_blank=True, required=False, default="")
-    case_number = serializers.CharField(max_length=MAX_CASE_NUMBER_CHARS, allow_blank=True, required=False, default="")
+    court = serializers.CharField(max_length=limits.MAX_COURT_CHARS, allow_blank=True, required=False, default="")
+    case_number = serializers.CharField(max_length=limits.MAX_CASE_NUMBER_CHARS, allow_blank=True, required=False,
+                                        default="")
     date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -67,12 +59,13 @@ class RequestInputSerializer(serializers.Serializer):
     requested_action = serializers.ChoiceField(choices=RequestedAction.choices, required=False, allow_blank=True,
                                                default="")
     justification = serializers.CharField(required=False, allow_blank=True, default="",
-                                          max_length=MAX_JUSTIFICATION_CHARS)
+                                          max_length=limits.MAX_JUSTIFICATION_CHARS)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, default=Urgency.STANDARD)
     court_order = CourtOrderSerializer(required=False, allow_null=True, default=None)
     confidentiality_requested = serializers.BooleanField(required=False, default=False,
                                                          help_text="Ask that the affected user not be told.")
-    external_id = serializers.CharField(required=False, allow_null=True, default=None, max_length=MAX_EXTERNAL_ID_CHARS,
+    external_id = serializers.CharField(required=False, allow_null=True, default=None,
+                                        max_length=limits.MAX_EXTERNAL_ID_CHARS,
                                         help_text="Your own id; sending it again returns the first request.")
 
     def to_input(self) -> RequestInput:
@@ -96,17 +89,17 @@ def request_input_from(data: dict) -> RequestInput:
 
 
 class BulkInputSerializer(serializers.Serializer):
-    requests = RequestInputSerializer(many=True, allow_empty=False, max_length=MAX_BULK_REQUESTS)
+    requests = RequestInputSerializer(many=True, allow_empty=False, max_length=limits.MAX_BULK_REQUESTS)
 
 
 class RespondInputSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=MAX_MESSAGE_CHARS,
+    message = serializers.CharField(max_length=limits.MAX_MESSAGE_CHARS,
                                     help_text="Your answer to the request for information.")
     items = ItemInputSerializer(many=True, required=False, help_text="Replaces the items, if given.")
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     legal_basis = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
     requested_action = serializers.ChoiceField(choices=RequestedAction.choices, required=False, allow_blank=True)
-    justification = serializers.CharField(required=False, allow_blank=True, max_length=MAX_JUSTIFICATION_CHARS)
+    justification = serializers.CharField(required=False, allow_blank=True, max_length=limits.MAX_JUSTIFICATION_CHARS)
     court_order = CourtOrderSerializer(required=False, allow_null=True)
 
     def changes(self) -> dict:
@@ -122,15 +115,16 @@ class RespondInputSerializer(serializers.Serializer):
 
 
 class WithdrawInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_MESSAGE_CHARS)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=limits.MAX_MESSAGE_CHARS)
 
 
 class ReconsiderInputSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=MAX_MESSAGE_CHARS, help_text="Why the decision should be reconsidered.")
+    message = serializers.CharField(max_length=limits.MAX_MESSAGE_CHARS,
+                                    help_text="Why the decision should be reconsidered.")
 
 
 class EvidenceInputSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text=f"PDF, PNG or JPEG, at most {EVIDENCE_MAX_MB} MB.")
+    file = serializers.FileField(help_text=f"PDF, PNG or JPEG, at most {limits.EVIDENCE_MAX_MB} MB.")
     kind = serializers.ChoiceField(choices=Evidence.Kind.choices, default=Evidence.Kind.SUPPORTING)
 
 
