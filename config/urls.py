@@ -30,3 +30,9 @@ urlpatterns = [
     path("", include("portal.urls")),
     path("", include("classroom.urls")),
 ]
+
+# The site's own pages for errors (whenever debug is off); the API answers in its error format.
+handler400 = "portal.views.errors.bad_request"
+handler403 = "portal.views.errors.permission_denied"
+handler404 = "portal.views.errors.page_not_found"
+handler500 = "portal.views.errors.server_error"
