@@ -34,15 +34,19 @@ from reports.tenancy import exercise_default
 
 SCENARIO_DIR = Path(settings.BASE_DIR) / "scenarios"
 
-TOP_KEYS = {"scenario": True, "title": True, "brief": False, "jurisdictions": True, "agencies": True,
-            "accounts": True, "content": True}
+TOP_KEYS = {"scenario": True, "title": True, "description": False, "brief": False, "jurisdictions": True,
+            "agencies": True, "accounts": True, "content": True}
 JURISDICTION_KEYS = {"code": True, "name": True, "provisions": False}
 PROVISION_KEYS = {"code": True, "statute": True, "article": True, "title": True, "description": False,
                   "categories": True, "in_force_from": True, "in_force_until": False, "concern": False,
                   "hr_notes": False}
 AGENCY_KEYS = {"code": True, "jurisdiction": True, "name": True, "authority_type": True}
 ACCOUNT_KEYS = {"handle": True, "display_name": True, "persona": True, "country": True, "bio": False}
-CONTENT_KEYS = {"code": True, "author": True, "language": True, "country": True, "posted_at": True, "text": True}
+CONTENT_KEYS = {"code": True, "author": True, "language": True, "country": True, "posted_at": True, "text": True,
+                "translation": False}
+# Posts in this language need no translation; every other post carries an English one for the reviewers.
+READERS_LANGUAGE = "en"
+MAX_DESCRIPTION_CHARS = 300
 
 
 class ScenarioError(Exception):
@@ -86,6 +90,31 @@ def resolve_scenario_path(name_or_path: str) -> Path:
 
 def available_scenarios() -> list[str]:
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """What an instructor reads when choosing a scenario."""
+
+    slug: str
+    title: str
+    description: str
+    jurisdictions: tuple[str, ...]
+
+
+def scenario_catalog() -> list[ScenarioInfo]:
+    """The bundled scenarios, with their titles, descriptions and jurisdictions (each file read once)."""
+    catalog = []
+    for slug in available_scenarios():
+        parsed = parse_scenario(resolve_scenario_path(slug))
+        catalog.append(ScenarioInfo(slug=slug, title=parsed["title"], description=parsed["description"],
+                                    jurisdictions=tuple(j["name"] for j in parsed["jurisdictions"])))
+    return catalog
+
+
+def scenario_title(slug: str) -> str:
+    """The scenario's title, or its slug if the file is gone."""
+    return next((info.title for info in scenario_catalog() if info.slug == slug), slug)
 
 
 class _Validator:
@@ -190,6 +219,7 @@ def _parse_cached(path: Path, modified: int) -> dict:
     v.keys(raw, TOP_KEYS, "top level")
     slug = v.text(raw, "scenario", "top level", max_length=60, pattern=r"[a-z0-9-]+")
     parsed = {"scenario": slug, "title": v.text(raw, "title", "top level", max_length=200),
+              "description": v.text(raw, "description", "top level", max_length=MAX_DESCRIPTION_CHARS),
               "brief": v.text(raw, "brief", "top level", max_length=MAX_BRIEF_CHARS),
               "jurisdictions": [], "provisions": [], "agencies": [], "accounts": [], "content": []}
 
@@ -261,10 +291,17 @@ def _parse_cached(path: Path, modified: int) -> dict:
         country = v.text(entry, "country", where, max_length=2, pattern=r"[A-Z]{2}")
         if country not in codes:
             v.fail(where, f"field 'country' value {country!r} is not a jurisdiction of this file")
-        parsed["content"].append({"code": code, "author": author,
-                                  "language": v.text(entry, "language", where, max_length=8, pattern=r"[a-z]{2,3}"),
-                                  "country": country, "posted_at": v.moment(entry, "posted_at", where),
-                                  "text": v.text(entry, "text", where, max_length=MAX_POST_CHARS)})
+        language = v.text(entry, "language", where, max_length=8, pattern=r"[a-z]{2,3}")
+        translation = v.text(entry, "translation", where, max_length=MAX_POST_CHARS)
+        if language != READERS_LANGUAGE and not translation:
+            v.fail(where, f"field 'translation' is required: reviewers read an English translation of every post "
+                          f"in another language ({language})")
+        if language == READERS_LANGUAGE and translation:
+            v.fail(where, "field 'translation' is for posts in other languages than English")
+        parsed["content"].append({"code": code, "author": author, "language": language, "country": country,
+                                  "posted_at": v.moment(entry, "posted_at", where),
+                                  "text": v.text(entry, "text", where, max_length=MAX_POST_CHARS),
+                                  "translation": translation})
     return parsed
 
 

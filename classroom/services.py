@@ -10,6 +10,8 @@ several classes can run at once on one installation.
 from __future__ import annotations
 
 import secrets
+from collections import Counter
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -28,7 +30,7 @@ from classroom.scenarios import (
     resolve_scenario_path,
 )
 from reports import roles
-from reports.errors import IllegalTransition, InvalidInput, NotAllowed
+from reports.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
 from reports.limits import MAX_BRIEF_CHARS, MAX_EXERCISE_NAME_CHARS
 from reports.models import (
     Agency,
@@ -264,6 +266,66 @@ def membership_assign(*, instructor, membership: ExerciseMembership, role: str, 
         membership.save(update_fields=["role", "agency", "platform_account", "assigned_at"])
         events.exercise_role_assigned_event(membership=membership, actor=instructor)
     return membership
+
+
+@dataclass(frozen=True)
+class RoleChoice:
+    """The role the instructor chose for one student on the exercise's page."""
+
+    membership: ExerciseMembership
+    role: str
+    agency_code: str = ""
+    platform_account_id: int | None = None
+
+    def changes(self) -> bool:
+        current = self.membership
+        return (self.role, self.agency_code, self.platform_account_id) != (
+            current.role, current.agency.code if current.agency else "", current.platform_account_id)
+
+
+def memberships_assign(*, instructor, choices: list[RoleChoice]) -> tuple[list[ExerciseMembership],
+                                                                          dict[int, DomainError]]:
+    """Give many students their roles in one step: each changed choice is saved on its own.
+
+    Returns the memberships saved and, by membership id, why the others were refused: one student's
+    mistake (an agency missing for a reporter, say) does not hold back the rest of the room.
+    """
+    saved, refused = [], {}
+    for choice in choices:
+        if not choice.changes():
+            continue
+        try:
+            saved.append(membership_assign(instructor=instructor, membership=choice.membership, role=choice.role,
+                                           agency_code=choice.agency_code,
+                                           platform_account_id=choice.platform_account_id))
+        except DomainError as exc:
+            refused[choice.membership.pk] = exc
+    return saved, refused
+
+
+def reporters_distribute(*, instructor, exercise: Exercise) -> list[ExerciseMembership]:
+    """Make every student without a role a reporter, spread round-robin over the scenario's agencies.
+
+    The agencies with the fewest reporters get the next ones, so pressing it again as latecomers
+    join keeps the agencies even. All or nothing.
+    """
+    _require_runs(instructor, exercise)
+    agencies = list(agencies_for(exercise))
+    if not agencies:
+        raise InvalidInput({"agency": ["The exercise's scenario has no agency to give reporters."]},
+                           "No agency to act for.")
+    waiting = list(ExerciseMembership.objects.filter(exercise=exercise, role=ExerciseRole.UNASSIGNED)
+                   .order_by("joined_at", "id"))
+    reporters = Counter(ExerciseMembership.objects.filter(exercise=exercise, role=ExerciseRole.REPORTER)
+                        .values_list("agency_id", flat=True))
+    assigned = []
+    with transaction.atomic():
+        for membership in waiting:
+            agency = min(agencies, key=lambda a: (reporters[a.pk], agencies.index(a)))
+            reporters[agency.pk] += 1
+            assigned.append(membership_assign(instructor=instructor, membership=membership,
+                                              role=ExerciseRole.REPORTER, agency_code=agency.code))
+    return assigned
 
 
 def _role_groups() -> dict[str, Group]:

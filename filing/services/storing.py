@@ -39,6 +39,8 @@ def content_snapshot(content: ContentItem) -> dict:
         "language": content.language,
         "country": content.country,
         "posted_at": content.posted_at.isoformat(),
+        # Only posts in other languages than English carry one; an English post's snapshot is unchanged.
+        **({"translation": content.translation} if content.translation else {}),
     }
 
 

@@ -51,6 +51,8 @@ class ContentItem(models.Model):
     code = models.CharField(max_length=20, help_text="Stable code defined by the scenario, e.g. kz-0007")
     author = models.ForeignKey(PlatformAccount, on_delete=models.PROTECT, related_name="posts")
     text = models.TextField(max_length=MAX_POST_CHARS)
+    # The post in English, for reviewers and reporters who cannot read its language ("" for posts in English).
+    translation = models.TextField(max_length=MAX_POST_CHARS, blank=True)
     language = models.CharField(max_length=8)
     country = models.CharField(max_length=2)
     posted_at = models.DateTimeField()
