@@ -4,26 +4,32 @@ from __future__ import annotations
 
 from django import forms
 
-from classroom.scenarios import available_scenarios
+from classroom.scenarios import scenario_catalog
 from classroom.services import ASSIGNABLE, agencies_for
 from reports.forms import PortalForm
+from reports.limits import MAX_BRIEF_CHARS, MAX_EXERCISE_NAME_CHARS
 from reports.models import Exercise, ExerciseRole, PlatformAccount
 
 
 class ExerciseForm(PortalForm):
     # Not required here: exercise_create names what is missing.
-    name = forms.CharField(label="Name", required=False, max_length=200,
+    name = forms.CharField(label="Name", required=False, max_length=MAX_EXERCISE_NAME_CHARS,
                            help_text="How your students will recognise it, e.g. “Seminar 3, group B”.")
-    scenario = forms.ChoiceField(label="Scenario", required=False,
+    scenario = forms.ChoiceField(label="Scenario", required=False, widget=forms.RadioSelect,
                                  help_text="Its platform accounts and posts are copied into the exercise, so that "
-                                           "what one class does never shows in another.")
-    brief = forms.CharField(label="Brief for the students (optional)", required=False, max_length=20000,
+                                           "what one class does never shows in another. To compare how the same "
+                                           "kind of post fares under different countries' laws, choose one with "
+                                           "several jurisdictions.")
+    brief = forms.CharField(label="Brief for the students (optional)", required=False, max_length=MAX_BRIEF_CHARS,
                             widget=forms.Textarea(attrs={"rows": 5}),
-                            help_text="Leave empty to use the scenario's own brief.")
+                            help_text="Leave empty to use the scenario's own brief. Markdown: **bold**, *italic*, "
+                                      "lists, [links](https://example.org).")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["scenario"].choices = [("", "— choose a scenario —")] + [(s, s) for s in available_scenarios()]
+        self.fields["scenario"].choices = [
+            (info.slug, f"{info.title} ({', '.join(info.jurisdictions)}). {info.description}")
+            for info in scenario_catalog()]
 
 
 class JoinForm(PortalForm):

@@ -97,7 +97,10 @@ EXPECTED: dict[str, dict] = {
     "classroom:home": PUBLIC, "classroom:join": PUBLIC,
     "classroom:new": rule(FORBIDDEN, login={"anonymous"}, ok={"instructor", "admin"}),
     "classroom:exercise": RUNS_EXERCISE, "classroom:debrief": RUNS_EXERCISE, "classroom:debrief-print": RUNS_EXERCISE,
-    "classroom:assign": RUNS_EXERCISE_POST, "classroom:open": RUNS_EXERCISE_POST, "classroom:close": RUNS_EXERCISE_POST,
+    "classroom:assign": RUNS_EXERCISE_POST, "classroom:distribute": RUNS_EXERCISE_POST,
+    "classroom:open": RUNS_EXERCISE_POST,
+    # Closing is final: its page asks first (GET), and only its form closes.
+    "classroom:close": RUNS_EXERCISE,
     # The reporters' portal.
     # A pending reporter sees the dashboard with a notice and no agency data.
     "portal:dashboard": rule(FORBIDDEN, login={"anonymous"}, ok={"pending", "reporter_a", "reporter_b"}),
@@ -189,7 +192,8 @@ MAY_POST = {
     # Another tier asking for the policy queue is refused by the service, with a message on the page it came from.
     "admin:reports_takedownrequest_claim_next": REVIEWERS | {"admin"},
     "admin:review_ruleset_activate": {"admin"},
-    **dict.fromkeys(("classroom:assign", "classroom:open", "classroom:close"), {"instructor", "admin"}),
+    **dict.fromkeys(("classroom:assign", "classroom:distribute", "classroom:open", "classroom:close"),
+                    {"instructor", "admin"}),
 }
 
 
