@@ -195,21 +195,67 @@ class RequestPageForm(PortalForm):
         self.jurisdiction = jurisdiction
 
 
-class RespondForm(RequestPageForm, CourtOrderFields):
-    message = forms.CharField(label="Your answer", required=False, max_length=MAX_MESSAGE_CHARS,
-                              widget=forms.Textarea(attrs={"rows": 6}),
-                              help_text="Answer what the platform asked. The request is screened again afterwards.")
-    justification = forms.CharField(label="Justification (correct it if needed)", required=False,
-                                    max_length=MAX_JUSTIFICATION_CHARS,
-                                    widget=forms.Textarea(attrs={"rows": 6}))
-    legal_basis = forms.MultipleChoiceField(label="Legal provisions cited (correct them if needed)", required=False,
-                                            widget=forms.CheckboxSelectMultiple)
+def items_text(items: list[ItemInput]) -> str:
+    """A request's items as the answer form shows them: one post id or URL per line."""
+    return "\n".join(item.content_id or item.url for item in items)
 
-    field_order = ["message", "justification", "legal_basis", "court_name", "court_case_number", "court_order_date"]
+
+def items_from_text(text: str) -> list[ItemInput]:
+    return [item_from_text(line) for line in text.splitlines() if line.strip()]
+
+
+class RespondForm(RequestPageForm, CourtOrderFields):
+    """The answer to a request for information: a message, and whatever the platform found missing.
+
+    Every part screening can ask for (the items, a legal basis or a court order, the justification,
+    the scope, the category) can be corrected here, so an answer never loops back to the same question.
+    """
+
+    message = forms.CharField(label="Your answer", required=False, max_length=MAX_MESSAGE_CHARS,
+                              widget=forms.Textarea(attrs={"rows": 5}),
+                              help_text="Answer what the platform asked. The request is screened again afterwards.")
+    requested_action = forms.ChoiceField(
+        label="Requested action (the scope)", required=False, widget=forms.RadioSelect,
+        choices=RequestedAction.choices,
+        help_text="A national law supports restriction in your jurisdiction; global removal is for content that "
+                  "breaks the platform's own rules.")
+    justification = forms.CharField(label="Justification", required=False, max_length=MAX_JUSTIFICATION_CHARS,
+                                    widget=forms.Textarea(attrs={"rows": 6}),
+                                    help_text="Why each item is unlawful under the provisions you cite.")
+    legal_basis = forms.MultipleChoiceField(label="Legal provisions cited", required=False,
+                                            widget=forms.CheckboxSelectMultiple)
+    items = forms.CharField(label="Reported posts", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                            help_text="One post per line: its id (kz-0007) or its address "
+                                      "(https://platform.example/p/kz-0007).")
+    category = forms.ChoiceField(label="Reason category", required=False, choices=Category.choices)
+
+    field_order = ["message", "requested_action", "justification", "legal_basis", "court_name", "court_case_number",
+                   "court_order_date", "items", "category"]
+
+    # Which of this form's fields supply each part screening may ask for (reports/completeness.py's
+    # fields; "message" is a reviewer's own question).
+    FIELDS_FOR_PART = {
+        "items": ("items",), "legal_basis": ("legal_basis", "court_name", "court_case_number", "court_order_date"),
+        "justification": ("justification",), "requested_action": ("requested_action",), "category": ("category",),
+        "message": ("message",),
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["legal_basis"].choices = provision_choices(self.jurisdiction)
+
+    @classmethod
+    def initial_from(cls, current: RequestInput) -> dict:
+        return {**{k: v for k, v in draft_initial(current).items()
+                   if k in ("category", "legal_basis", "requested_action", "justification", "court_name",
+                            "court_case_number", "court_order_date")},
+                "items": items_text(current.items)}
+
+    def asked_fields(self, missing_parts: list[dict]) -> list[str]:
+        """The fields the platform is waiting for, in the form's order."""
+        wanted = {name for part in missing_parts
+                  for name in self.FIELDS_FOR_PART.get(part["field"].split(".", 1)[0], ())}
+        return [name for name in self.fields if name in wanted]
 
     def changes(self, current: RequestInput) -> dict:
         """Only what differs from the request as it stands, so the record names what was corrected."""
@@ -226,6 +272,12 @@ class RespondForm(RequestPageForm, CourtOrderFields):
         before = current.court_order or CourtOrderInput()
         if (now.court.strip(), now.case_number.strip(), now.date) != (before.court, before.case_number, before.date):
             changes["court_order"] = now
+        for name in ("requested_action", "category"):
+            if data.get(name) and data[name] != getattr(current, name):
+                changes[name] = data[name]
+        items = items_from_text(data.get("items", ""))
+        if items and items_text(items).lower() != items_text(current.items).lower():
+            changes["items"] = items
         return changes
 
 

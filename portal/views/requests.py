@@ -16,7 +16,7 @@ from filing.inputs import request_as_input
 from filing.selectors import latest_decisions, provisions_for_jurisdiction
 from filing.services import EVIDENCE_OPEN_STATES, MAX_RECONSIDERATIONS
 from portal import selectors as portal_selectors
-from portal.forms import REQUEST_FIELDS, EvidenceForm, ReconsiderForm, RespondForm, WithdrawForm, draft_initial
+from portal.forms import REQUEST_FIELDS, EvidenceForm, ReconsiderForm, RespondForm, WithdrawForm
 from portal.views.common import own_request_or_404, reporter_view
 from reports import transitions
 from reports.errors import DomainError, InvalidInput
@@ -33,6 +33,9 @@ def poll_interval_ms() -> int:
 
 
 def available_actions(req: TakedownRequest) -> list[str]:
+    """What the reporter can do with the request now; nothing once its exercise is closed (or not yet open)."""
+    if not req.exercise.is_open:
+        return []
     actions = []
     if transitions.can("respond", req.status):
         actions.append("respond")
@@ -76,16 +79,16 @@ def _render_detail(request, req: TakedownRequest, *, status: int = 200, **bound_
     timeline = request_timeline(req)
     state = live_state(req)
     thread = list(req.messages.all())
-    respond_initial = {k: v for k, v in draft_initial(current).items()
-                       if k in ("justification", "legal_basis", "court_name", "court_case_number",
-                                "court_order_date")}
     forms = {
-        "respond_form": RespondForm(prefix="respond", initial=respond_initial, jurisdiction=jurisdiction),
+        "respond_form": RespondForm(prefix="respond", initial=RespondForm.initial_from(current),
+                                    jurisdiction=jurisdiction),
         "withdraw_form": WithdrawForm(prefix="withdraw", jurisdiction=jurisdiction),
         "reconsider_form": ReconsiderForm(prefix="reconsider", jurisdiction=jurisdiction),
         "evidence_form": EvidenceForm(prefix="evidence", jurisdiction=jurisdiction),
     }
     forms.update(bound_forms)
+    respond_form = forms["respond_form"]
+    asked_fields = respond_form.asked_fields(req.missing_parts or [])
     return render(request, "portal/request_detail.html", {
         "account": account, "req": req, "state": state, "timeline": timeline,
         "checks": [r for r in req.check_results.all() if r.round == req.screening_round],
@@ -99,6 +102,9 @@ def _render_detail(request, req: TakedownRequest, *, status: int = 200, **bound_
         "actions_key": ",".join(state["actions"]),
         "poll_ms": poll_interval_ms(),
         "can_reconsider_again": req.review_round <= MAX_RECONSIDERATIONS,
+        "respond_asked": [respond_form[name] for name in asked_fields if name != "message"],
+        "respond_other": [respond_form[name] for name in respond_form.fields
+                          if name not in asked_fields and name != "message"],
         **forms,
     }, status=status)
 

@@ -185,7 +185,7 @@ def test_newcomer_registers_is_verified_files_and_follows_a_request_to_its_decis
     screenshot(reporter, "12-request-needs-info")
     reporter.get_by_label("Your answer").fill("The order names the second sentence of each post.")
     reporter.get_by_text("Correct the request as well (optional)").click()
-    reporter.get_by_label("Justification (correct it if needed)").fill(
+    reporter.get_by_label("Justification", exact=True).fill(
         JUSTIFICATION + " The order names the second sentence of each post.")
     with reporter.expect_navigation():
         reporter.get_by_role("button", name="Send your answer").click()
