@@ -260,7 +260,7 @@ def exercise_created_event(*, exercise, actor, loaded: dict) -> AuditEvent:
 
 
 def exercise_joined_event(*, membership) -> AuditEvent:
-    return _record(event_type="exercise_joined", actor=membership.user, role="student",
+    return _record(event_type="exercise_joined", actor=membership.user, role=roles.STUDENT,
                    exercise=membership.exercise, payload={"member": f"user:{membership.user_id}"})
 
 

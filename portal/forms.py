@@ -29,6 +29,7 @@ from reports.models import (
     Status,
     Urgency,
 )
+from review.vocabulary import language_name
 
 PROPOSE_AGENCY = "__new__"
 EVIDENCE_ACCEPT = ".pdf,.png,.jpg,.jpeg," + ",".join(EVIDENCE_CONTENT_TYPES)
@@ -330,10 +331,10 @@ class FeedFilterForm(forms.Form):
     posted_to = forms.DateField(label="Posted until", required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
-    def __init__(self, *args, countries: list[str], languages: list[str], **kwargs):
+    def __init__(self, *args, countries: list[tuple[str, str]], languages: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "Any country")] + [(c, c) for c in countries]
-        self.fields["language"].choices = [("", "Any language")] + [(lang, lang) for lang in languages]
+        self.fields["country"].choices = [("", "Any country"), *countries]
+        self.fields["language"].choices = [("", "Any language")] + [(code, language_name(code)) for code in languages]
 
     def clean(self):
         cleaned = super().clean()

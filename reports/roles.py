@@ -57,6 +57,21 @@ REPORTER = "reporter"
 AFFECTED_USER = "affected_user"
 SYSTEM = "system"
 ADMINISTRATOR = "administrator"
+STUDENT = "student"
+
+# Every role an audit event or a decision records, in words (the tiers read as their groups do).
+ROLE_LABELS = {
+    **GROUP_NAMES,
+    POLICY_REVIEWER: "Reviewer: platform policy", LEGAL_REVIEWER: "Reviewer: local law",
+    HUMAN_RIGHTS_REVIEWER: "Reviewer: human rights", SENIOR_REVIEWER: "Reviewer: senior",
+    AUDITOR: "Auditor", INSTRUCTOR: "Instructor", PLATFORM_STAFF: "Platform staff",
+    REPORTER: "Government reporter", AFFECTED_USER: "Affected user", SYSTEM: "The workflow (automated)",
+    ADMINISTRATOR: "Administrator", STUDENT: "Student", "staff": "Platform staff",
+}
+
+
+def role_label(code: str) -> str:
+    return ROLE_LABELS.get(code, str(code).replace("_", " "))
 
 
 def group_codes(user: AbstractBaseUser | AnonymousUser) -> set[str]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from audit.stamps import record_stamp
 from reports import roles
-from reports.models import ContentRestriction, Exercise, Queue, RequestItem, Status, TakedownRequest
+from reports.models import ContentRestriction, Exercise, Jurisdiction, Queue, RequestItem, Status, TakedownRequest
 from review.models import CheckResult, Decision, item_policy
 
 OPEN_STATES = (Status.QUEUED, Status.IN_REVIEW)
@@ -174,6 +174,11 @@ class ItemView:
         return datetime.fromisoformat(value) if value else None
 
     @property
+    def translation(self) -> str:
+        """The post in English, if it is in another language (kept in the snapshot since translations exist)."""
+        return self.snapshot.get("translation") or (self.item.content.translation if self.item.content else "")
+
+    @property
     def decided_this_round(self) -> bool:
         return self.current is not None and self.current.round == self.item.request.review_round
 
@@ -182,6 +187,11 @@ class ItemView:
 class CheckRound:
     round: int
     checks: list[CheckResult]
+
+
+def country_names() -> dict[str, str]:
+    """Country code -> name, from the jurisdictions (one small query)."""
+    return dict(Jurisdiction.objects.values_list("code", "name"))
 
 
 def request_page(request: TakedownRequest) -> dict:
@@ -211,6 +221,8 @@ def request_page(request: TakedownRequest) -> dict:
             restricted_in=restrictions.get(item.content_id, [])))
     return {
         "items": items,
+        "request_policy": policy.verdict if policy else "",
+        "countries": country_names(),
         "checks": latest_round,
         "earlier_rounds": earlier,
         "citations": list(request.citations.all()),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit.log import seal_status
-from reports.models import Outcome, Queue
-from review.models import CheckResult
+from reports.models import AppealStatus, Category, Outcome, Queue
+from reports.roles import role_label
+from review.models import CheckName, CheckResult
+from review.vocabulary import verdict_label
 
-CHECK_TITLES = {"completeness": "Completeness", "platform_policy": "Platform policy", "local_law": "Local law",
-                "human_rights": "Human rights"}
 ACTION_TITLES = {"remove_globally": "removed globally (violates platform policy)",
                  "restrict_in_jurisdiction": "restricted in the requester's jurisdiction",
                  "no_action": "no action"}
@@ -36,22 +36,27 @@ def _queue_label(code: str) -> str:
     return Queue(code).label if code in Queue.values else code
 
 
-def _describe(event, checks: dict, messages: dict, staff: bool) -> tuple[str, str]:
+def _label(choices, code: str) -> str:
+    return choices(code).label if code in choices.values else str(code)
+
+
+def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tuple[str, str]:
     p = event.payload
     kind = event.event_type
     if kind == "request_drafted":
         return "Draft created", ""
     if kind == "request_submitted":
         items = len(p.get("items", []))
-        return f"Submitted by {p.get('agency')}", f"{items} item(s); category {p.get('category')}; " \
-        f"legal basis {', '.join(p.get('provisions') or []) or 'none'}."
+        return (f"Submitted by {request.agency.name}",
+                f"{items} item{'s' if items != 1 else ''}; reason: {_label(Category, p.get('category')).lower()}; "
+                f"legal basis {', '.join(p.get('provisions') or []) or 'none'}.")
     if kind == "evidence_added":
         return "Evidence added", f"{p.get('content_type')}, {p.get('size')} bytes, SHA-256 {p.get('sha256', '')[:16]}…"
     if kind == "screening_started":
         return "Automated screening started", f"Round {p.get('round')}."
     if kind == "check_completed":
         result = checks.get((p.get("round"), p.get("check")))
-        title = f"Check: {CHECK_TITLES.get(p.get('check'), p.get('check'))} — {p.get('verdict', '').replace('_', ' ')}"
+        title = f"Check: {_label(CheckName, p.get('check'))} — {verdict_label(p.get('verdict', ''), p.get('check'))}"
         return title, result.explanation if result else ""
     if kind == "request_routed":
         if p.get("target") == "needs_info":
@@ -66,7 +71,7 @@ def _describe(event, checks: dict, messages: dict, staff: bool) -> tuple[str, st
         changed = ", ".join(p.get("changed") or [])
         return "Information provided", (message.body if message else "") + (f" (changed: {changed})" if changed else "")
     if kind == "request_claimed":
-        return "Review started", f"by {event.actor_role.replace('_', ' ')}" if staff else ""
+        return "Review started", f"by {role_label(event.actor_role)}" if staff else ""
     if kind in ("claim_released", "claim_expired"):
         return "Returned to the queue", "The claim lapsed." if kind == "claim_expired" else ""
     if kind == "request_escalated":
@@ -89,7 +94,8 @@ def _describe(event, checks: dict, messages: dict, staff: bool) -> tuple[str, st
         return f"Item {p.get('item')}: the author appealed", ""
     if kind == "appeal_decided":
         restored = " and the post restored" if p.get("content_restored") else ""
-        return f"Item {p.get('item')}: appeal {p.get('outcome')}{restored}", p.get("rationale", "")
+        outcome = _label(AppealStatus, p.get("outcome")).split(" (")[0].lower()
+        return f"Item {p.get('item')}: appeal {outcome}{restored}", p.get("rationale", "")
     if kind == "screening_reenqueued":
         return "Screening resumed", "The request waited longer than expected and was sent to screening again."
     return kind.replace("_", " ").capitalize(), ""
@@ -103,7 +109,7 @@ def request_timeline(request, *, staff: bool = False) -> list[TimelineEntry]:
     seals = seal_status(event.pk for event in events)
     entries = []
     for event in events:
-        title, detail = _describe(event, checks, messages, staff)
+        title, detail = _describe(event, request, checks, messages, staff)
         seal = seals[event.pk]
         entries.append(TimelineEntry(at=event.created_at, type=event.event_type, title=title, detail=detail,
                                      event_id=event.pk, event_uid=str(event.uid), actor_role=event.actor_role,

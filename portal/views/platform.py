@@ -18,6 +18,7 @@ from reports.errors import DomainError
 from reports.forms import add_domain_errors
 from reports.models import ContentItem, ExerciseRole, Jurisdiction, PlatformAccount
 from reports.tenancy import exercise_for_user, membership_for, reporter_account_for
+from review.selectors import country_names
 from review.services import appeal_file
 
 PAGE_SIZE = 20
@@ -33,7 +34,9 @@ def platform_feed(request):
     if own_account is not None:
         viewer_country = own_account.country
     countries, languages = portal_selectors.feed_choices(exercise=exercise)
-    filters = FeedFilterForm(request.GET or None, countries=countries, languages=languages)
+    names = country_names()
+    filters = FeedFilterForm(request.GET or None, countries=[(code, names.get(code, code)) for code in countries],
+                             languages=languages)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     posts = portal_selectors.feed(exercise=exercise, viewer_country=viewer_country,
                                   country=chosen.get("country", ""), language=chosen.get("language", ""),
@@ -42,6 +45,7 @@ def platform_feed(request):
     page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
     draft = portal_selectors.current_draft(reporter=account) if account and account.can_file else None
     return render(request, "portal/platform.html", {
+        "countries": names,
         "account": account, "filters": filters, "page": page, "draft": draft,
         "draft_items": draft.items.count() if draft else 0,
         "in_draft": portal_selectors.draft_content_codes(draft),

@@ -314,10 +314,11 @@ class TakedownRequestAdmin(admin.ModelAdmin):
                                  "and the requester has been told.")
                     self.message_user(request, text, messages.SUCCESS)
                     return redirect(self._page_url(obj))
-        item_view = next(view for view in selectors.request_page(obj)["items"] if view.item.pk == item.pk)
+        page = selectors.request_page(obj)
+        item_view = next(view for view in page["items"] if view.item.pk == item.pk)
         return self._action_page(request, obj, "admin/review/takedownrequest/decide.html", {
             "title": f"Decide item {item.position} of {obj.reference}",
-            "form": form, "item_view": item_view, "warnings": warnings,
+            "form": form, "item_view": item_view, "warnings": warnings, "countries": page["countries"],
             "checks": [c for c in obj.check_results.all() if c.round == obj.screening_round],
         })
 

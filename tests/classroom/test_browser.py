@@ -48,13 +48,12 @@ def join(new_page, url: str, code: str, username: str):
     return page
 
 
-def assign(page, username: str, role: str, **choices) -> None:
+def choose_role(page, username: str, role: str, **choices) -> None:
+    """Choose a student's role in their row of the students' table (saved with the table's one button)."""
     row = page.locator(f'tr[data-member="{username}"]')
-    row.get_by_label("Role", exact=True).select_option(role)
+    row.get_by_label(f"Role of {username}").select_option(role)
     for label, value in choices.items():
-        row.get_by_label(label).select_option(value)
-    row.get_by_role("button", name=f"Save the role of {username}").click()
-    expect(page.locator(".messages")).to_contain_text(f"{username} plays:")
+        row.get_by_label(f"{label} of {username}").select_option(value)
 
 
 def harmless_post(exercise: Exercise, country: str) -> ContentItem:
@@ -93,7 +92,7 @@ def test_a_small_exercise_from_creation_to_debrief(new_page, screenshot, live_se
     teacher.get_by_role("button", name="Create the exercise").click()
     expect(teacher.locator(".error-summary")).to_contain_text("Give the exercise a name your students will recognise")
     teacher.get_by_label("Name").fill("One process, many laws — seminar 4")
-    teacher.get_by_label("Scenario").select_option("comparative")
+    teacher.get_by_role("radio", name=re.compile("^One process, many laws")).check()
     teacher.get_by_role("button", name="Create the exercise").click()
     code = teacher.locator("#join-code").inner_text()
     exercise = Exercise.objects.get(join_code=code)
@@ -109,8 +108,10 @@ def test_a_small_exercise_from_creation_to_debrief(new_page, screenshot, live_se
         students[name] = new_page()
         log_in(students[name], url, name)
     teacher.reload()
-    assign(teacher, "aliya", "reporter", **{"Agency (for a reporter)": "kz-misd"})
-    assign(teacher, "dana", "affected_user", **{"Platform account (for an affected user)": str(kz_post.author_id)})
+    choose_role(teacher, "aliya", "reporter", **{"Agency (for a reporter)": "kz-misd"})
+    choose_role(teacher, "dana", "affected_user", **{"Platform account (for an affected user)": str(kz_post.author_id)})
+    teacher.get_by_role("button", name="Save every student's role").click()
+    expect(teacher.locator(".messages")).to_contain_text("Saved the roles of 2 students: aliya, dana.")
     teacher.get_by_role("button", name="Open the exercise").click()
     expect(teacher.locator("#exercise-state")).to_have_text("Open")
     screenshot(teacher, "exercise-01-run")
@@ -178,7 +179,8 @@ def test_a_small_exercise_from_creation_to_debrief(new_page, screenshot, live_se
     teacher.reload()
     expect(teacher.locator("#progress")).to_have_text(
         "So far: 2 requests filed, 0 waiting for a reviewer, 2 decided; 1 appeal, 0 waiting.")
-    teacher.get_by_role("button", name="Close the exercise").click()
+    teacher.get_by_role("link", name="Close the exercise…").click()
+    teacher.get_by_role("button", name="Yes, close the exercise").click()
     teacher.get_by_role("link", name="Read the debrief").click()
     expect(teacher.get_by_role("heading", level=1)).to_have_text("Debrief: One process, many laws — seminar 4")
     expect(teacher.locator('#jurisdictions tr[data-jurisdiction="KZ"]')).to_contain_text("Kazakhstan")

@@ -8,10 +8,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.translation import get_language_info
 
 from filing.services import evidence_attach, request_respond
 from reports.models import LegalProvision, Status
 from review.services import request_ask_info, request_claim, request_screen
+from review.vocabulary import flag_label
 from tests.builders import JUSTIFICATION, filed_and_screened
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -31,8 +33,9 @@ def test_page_shows_the_items_with_author_persona_and_context(client_for, file_r
     html = response.content.decode()
     assert snapshot["text"][:60] in html
     assert f"@{snapshot['author']}" in html
-    assert 'data-persona="journalist">journalist</span>' in html
-    assert f"country {snapshot['country']} · language {snapshot['language']}" in html
+    assert 'data-persona="journalist">Journalist</span>' in html
+    language = get_language_info(snapshot["language"])["name"]
+    assert f"Kazakhstan · in {language}" in html, "the post's country and language in words, not codes"
     assert takedown.items.get().snapshot_sha256 in html
     assert "Visible everywhere" in html
 
@@ -48,7 +51,8 @@ def test_page_shows_the_four_checks_with_explanations_and_flags(client_for, file
     for check in checks:
         assert escape(check.explanation) in html
         for flag in check.flags:
-            assert f'<span class="crs-flag">{flag}</span>' in html
+            # Each flag in words, its code kept where a reviewer hovers to cite it.
+            assert f'<span class="crs-flag" title="{flag}">{escape(flag_label(flag))}</span>' in html
     assert "Necessity and proportionality" in html
 
 
@@ -73,7 +77,7 @@ def test_page_shows_the_timeline_and_messages(client_for, file_request, legal_re
     response = client_for(legal_reviewer).get(page(takedown))
 
     titles = [entry.title for entry in response.context["timeline"]]
-    assert titles[0] == "Submitted by kz-misd"
+    assert titles[0] == "Submitted by Ministry of Information and Social Development"
     assert "Queued for Local law review (priority 3)" in titles
     assert titles[-2:] == ["Review started", "Information requested"]
     html = response.content.decode()
