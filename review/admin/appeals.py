@@ -44,7 +44,7 @@ class AppealAdmin(ReadOnlyAdmin):
     list_select_related = ("request__agency", "item", "decision__reviewer", "decided_by")
     search_fields = ("request__reference", "item__content__code")
     fields = ("request_link", "item_position", "post", "appealed_action", "decision_rationale", "original_reviewer",
-              "statement", "status", "filed_at", "decided_by", "decided_at", "rationale", "content_restored")
+              "statement", "status", "filed_at", "decided_by", "decided_at", "rationale", "post_now")
     readonly_fields = fields
     change_form_template = "admin/review/appeal/change_form.html"
 
@@ -58,7 +58,7 @@ class AppealAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Requester")
     def requester(self, obj):
-        return f"{obj.request.agency.name} ({obj.request.agency.jurisdiction_id})"
+        return f"{obj.request.agency.name} ({obj.request.agency.jurisdiction.name})"
 
     @admin.display(description="Decision appealed")
     def appealed_action(self, obj):
@@ -80,8 +80,23 @@ class AppealAdmin(ReadOnlyAdmin):
     @admin.display(description="The post as reported")
     def post(self, obj):
         snapshot = obj.item.snapshot or {}
-        return format_html('<blockquote class="crs-snapshot">{}</blockquote><p>{} · @{}</p>',
-                           snapshot.get("text", ""), snapshot.get("content_id", ""), snapshot.get("author", ""))
+        translation = snapshot.get("translation") or (obj.item.content.translation if obj.item.content else "")
+        return format_html('<blockquote class="crs-snapshot">{}</blockquote>{}<p>{} · @{}</p>',
+                           snapshot.get("text", ""),
+                           format_html('<div class="translation"><p class="translation-label">English translation:'
+                                       '</p><p lang="en">{}</p></div>', translation) if translation else "",
+                           snapshot.get("content_id", ""), snapshot.get("author", ""))
+
+    @admin.display(description="The post now")
+    def post_now(self, obj):
+        # A sentence for each state: a pending appeal's post is not "restored", it is still withheld.
+        if obj.status == Appeal.Status.PENDING:
+            return "Still removed or restricted: the appeal waits for a decision."
+        if obj.content_restored:
+            return "Restored: reversing the decision made the post visible again."
+        if obj.status == Appeal.Status.REVERSED:
+            return "Reversed, but the post was already visible again (an earlier decision had lifted it)."
+        return "Still removed or restricted: the appeal was upheld."
 
     @admin.display(description="Rationale of the decision appealed")
     def decision_rationale(self, obj):

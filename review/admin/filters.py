@@ -11,15 +11,25 @@ from review.selectors import OPEN_STATES, day_end
 
 
 class StatusFilter(admin.SimpleListFilter):
-    """The status, plus "open" (queued or in review): what the queues hold."""
+    """The status, plus "open" (queued or in review): what the queues hold, and what the list shows first."""
 
     title = "status"
     parameter_name = "status"
     OPEN = "open"
+    ANY = "any"
 
     def lookups(self, request, model_admin):
-        return [(self.OPEN, "Open (queued or in review)")] + [
+        return [(self.OPEN, "Open (queued or in review)"), (self.ANY, "Any status, decided ones too")] + [
             (status.value, status.label) for status in Status if status != Status.DRAFT]
+
+    def value(self):
+        # A reviewer comes to the list for the work waiting: open requests unless another status is asked for.
+        return super().value() or self.OPEN
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {"selected": self.value() == str(lookup), "display": title,
+                   "query_string": changelist.get_query_string({self.parameter_name: lookup})}
 
     def queryset(self, request, queryset):
         value = self.value()

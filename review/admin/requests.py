@@ -32,6 +32,7 @@ from review.models import Decision
 from review.timeline import request_timeline
 
 REVIEW_PERMISSION = "reports.review_takedownrequest"
+AGENCY_NAME_CHARS = 32  # how much of an agency's name the request list shows
 EVIDENCE_PERMISSION = "reports.view_evidence"
 
 
@@ -65,7 +66,7 @@ class TakedownRequestAdmin(admin.ModelAdmin):
     # What the reviewer reads first; the rest of the record folds away (the review panel repeats its essentials).
     fieldsets = (
         ("What is asked", {"fields": ("agency", "jurisdiction", "authority_type", "category", "requested_action",
-                                      "urgency", "confidentiality_requested", "justification")}),
+                                      "urgency", "confidentiality", "justification")}),
         ("Record", {"classes": ("collapse",),
                     "fields": ("reference", "status", "outcome", "queue", "priority", "sla_due", "claim",
                                "submission_method", "submitted_at", "external_id")}),
@@ -73,7 +74,7 @@ class TakedownRequestAdmin(admin.ModelAdmin):
                       "fields": ("workflow_version", "rules_version", "screening_round", "review_round",
                                  "routed_at", "decided_at", "closed_at")}),
     )
-    readonly_fields = ("sla_due", "claim", "jurisdiction")
+    readonly_fields = ("sla_due", "claim", "jurisdiction", "confidentiality")
 
     class Media:
         css = {"all": ("review/admin.css",)}
@@ -116,25 +117,36 @@ class TakedownRequestAdmin(admin.ModelAdmin):
         when = timezone.localtime(obj.sla_due_at).strftime("%Y-%m-%d %H:%M")
         if state == "overdue":
             return format_html('<span class="crs-sla crs-sla--overdue" title="{}">Overdue by {}</span>', when,
-                               timesince(obj.sla_due_at))
+                               timesince(obj.sla_due_at, depth=1))
         if state == "due_today":
             return format_html('<span class="crs-sla crs-sla--today" title="{}">Due in {}</span>', when,
-                               timeuntil(obj.sla_due_at))
+                               timeuntil(obj.sla_due_at, depth=1))
         return format_html('<span class="crs-sla" title="{}">{}</span>', when, when)
 
     @admin.display(description="Requester", ordering="agency__name")
     def requester(self, obj):
-        return f"{obj.agency.name} ({obj.agency.jurisdiction_id})"
+        # Long official names would wrap to six lines: shortened, whole in the tooltip.
+        name = obj.agency.name
+        short = name if len(name) <= AGENCY_NAME_CHARS else name[:AGENCY_NAME_CHARS - 1].rstrip() + "…"
+        return format_html('<span title="{}">{}</span> ({})', f"{name}, {obj.agency.jurisdiction.name}", short,
+                           obj.agency.jurisdiction_id)
 
     @admin.display(description="Asks to", ordering="requested_action")
     def asks(self, obj):
         if obj.requested_action == "restrict_in_jurisdiction":
-            return f"restrict in {obj.agency.jurisdiction_id}"
-        return obj.requested_action.replace("_", " ") or "—"
+            return f"Restrict in {obj.agency.jurisdiction.name}"
+        return obj.get_requested_action_display() or "Not stated"
 
     @admin.display(description="Jurisdiction", ordering="agency__jurisdiction_id")
     def jurisdiction(self, obj):
-        return obj.agency.jurisdiction_id
+        return obj.agency.jurisdiction.name
+
+    @admin.display(description="Confidentiality")
+    def confidentiality(self, obj):
+        # A sentence, not a yes/no icon beside the field's help text, which read as a fact either way.
+        if obj.confidentiality_requested:
+            return "Asked: the requester asks that the affected user not be told."
+        return "Not asked: the affected user is told who asked."
 
     @admin.display(description="Items")
     def item_total(self, obj):

@@ -2,7 +2,7 @@
 
 from django import template
 
-from reports.models import Persona
+from reports.models import Category, Persona
 from reports.roles import role_label
 from review.vocabulary import action_label, flag_label, language_name, verdict_label
 
@@ -51,3 +51,9 @@ def get(mapping: dict, key):
 def persona(code: str) -> str:
     """A platform account's persona in words (``opposition_activist`` → "Opposition activist")."""
     return Persona(code).label if code in Persona.values else words(code)
+
+
+@register.filter
+def category(code: str) -> str:
+    """A reason category in words (``national_security`` → "National security")."""
+    return Category(code).label if code in Category.values else words(code)

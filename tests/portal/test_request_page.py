@@ -73,7 +73,8 @@ def test_the_page_shows_status_queue_checks_and_the_timeline_from_the_audit_log(
     assert "The request is supported by KZ-CC-174 and a court order." in words
     timeline = [e.event_type for e in AuditEvent.objects.filter(request=queued).order_by("id")]
     assert timeline == ["request_submitted", "screening_started"] + ["check_completed"] * 4 + ["request_routed"]
-    assert words.index("Submitted by Ministry of Information and Social Development") < words.index("Queued for Local law review (priority 3)")
+    assert words.index("Submitted by Ministry of Information and Social Development") < words.index(
+        "Queued for Local law review (priority 3)")
 
 
 def test_the_page_loads_its_script_from_the_site_only(reporter_client, queued):

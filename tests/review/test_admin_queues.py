@@ -14,7 +14,7 @@ from django.utils import timezone
 from reports.models import Exercise, TakedownRequest
 from review.selectors import day_end
 from review.services import request_claim
-from tests.builders import filed_and_screened
+from tests.builders import decided, filed_and_screened
 
 INDEX = reverse("admin:index")
 LIST = reverse("admin:reports_takedownrequest_changelist")
@@ -205,3 +205,25 @@ def test_every_tier_and_auditors_triage_a_queue_from_the_index_link(client_for, 
 
     assert set(listed(response)) == expected
     assert len(expected) == link.open
+
+
+def test_the_list_opens_on_the_work_waiting_and_shows_decided_requests_on_request(client_for, file_request,
+                                                                                  senior_reviewer):
+    waiting = file_request("legal")
+    done = decided(senior_reviewer, file_request("policy"), action="remove_globally", reason="policy_violation")
+    client = client_for(senior_reviewer)
+
+    assert listed(client.get(LIST)) == [waiting.reference]
+    assert set(listed(client.get(LIST, {"status": "any"}))) == {waiting.reference, done.reference}
+    assert listed(client.get(LIST, {"status": "decided"})) == [done.reference]
+
+
+def test_a_long_agency_name_is_shortened_with_the_whole_name_in_its_tooltip(client_for, file_request,
+                                                                            policy_reviewer):
+    file_request("policy")
+
+    html = client_for(policy_reviewer).get(LIST).content.decode()
+
+    assert ('<span title="Ministry of Information and Social Development, Kazakhstan">Ministry of Information and '
+            'Soc…</span> (KZ)') in html
+    assert "Restrict in Kazakhstan" in html, "the asked scope in words"
