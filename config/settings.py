@@ -192,6 +192,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = broker_from_env(DATA_DIR)
+# The filesystem broker writes each message whole before a worker can see it (config/broker.py).
+CELERY_BROKER_TRANSPORT = "config.broker:FilesystemTransport" if CELERY_BROKER_URL.startswith("filesystem:") else None
 
 # Shared by every web process when Redis is there (login lockout counts, cached public figures),
 # in a Redis database of its own: clearing the cache never touches the task queue.
