@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.utils.translation import get_language_info
 
-from reports.models import Category, Persona, RequestedAction
+from reports.models import Category, Persona, Queue, RequestedAction
 from review.models import CheckName, DecisionAction
 
 VERDICTS = {
@@ -83,6 +83,15 @@ def flag_label(flag: str) -> str:
     if subject and kind in FLAG_KINDS:
         return FLAG_KINDS[kind](subject)
     return flag.replace("_", " ").replace(":", ": ")
+
+
+# Where screening sent a request: a review queue, or back to the requester.
+ROUTE_TARGETS = {**dict(Queue.choices), "needs_info": "Sent back for information"}
+
+
+def route_label(target: str) -> str:
+    """``human_rights`` as "Human-rights escalation"; ``needs_info`` as "Sent back for information"."""
+    return ROUTE_TARGETS.get(target) or str(target).replace("_", " ")
 
 
 def language_name(code: str) -> str:

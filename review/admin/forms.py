@@ -8,15 +8,11 @@ from django.contrib.admin.widgets import AdminRadioSelect
 from reports.limits import MAX_MESSAGE_CHARS, MAX_NOTE_CHARS, MAX_RATIONALE_CHARS
 from reports.models import Queue
 from review.models import Decision
-from review.services import ACTION_REASONS, ESCALATION_TARGETS
+from review.services import ACTION_REASONS, ESCALATION_TARGETS, reasons_for
 
 
 def _reason_help() -> str:
-    parts = []
-    for action, reasons in ACTION_REASONS.items():
-        labels = [Decision.Reason(reason).label.lower() for reason in sorted(reasons)]
-        parts.append(f"{Decision.Action(action).value}: {' or '.join(labels) if len(labels) == 1 else 'any other'}")
-    return "The reason must fit the action — " + "; ".join(parts) + "."
+    return "The reason must fit the action. " + " ".join(reasons_for(action) for action in ACTION_REASONS)
 
 
 class DecisionForm(forms.Form):

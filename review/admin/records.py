@@ -9,8 +9,27 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.admin import ReadOnlyAdmin, pretty_json
+from reports.roles import role_label
 from reports.tenancy import exercise_for_user
 from review.models import CheckResult, Decision, ScreeningRun
+from review.vocabulary import flag_label, route_label, verdict_label
+
+
+def worded_filter(field: str, title: str, label) -> type[admin.SimpleListFilter]:
+    """A list filter over a code field's values, each shown in words (the code stays in the URL)."""
+
+    class WordedFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            values = model_admin.get_queryset(request).order_by().values_list(field, flat=True).distinct()
+            return sorted(((value, label(value)) for value in values), key=lambda pair: pair[1])
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    WordedFilter.title = title
+    return WordedFilter
 
 
 class _RequestScoped(ReadOnlyAdmin):
@@ -29,7 +48,8 @@ class ScreeningRunAdmin(_RequestScoped):
 
     @admin.display(description="Route")
     def route_target(self, obj):
-        return f"{obj.route.get('target')} (priority {obj.route.get('priority')})"
+        priority = obj.route.get("priority")
+        return route_label(obj.route.get("target")) + (f" (priority {priority})" if priority else "")
 
     @admin.display(description="Route")
     def route_json(self, obj):
@@ -42,17 +62,21 @@ class ScreeningRunAdmin(_RequestScoped):
 
 @admin.register(CheckResult)
 class CheckResultAdmin(_RequestScoped):
-    list_display = ("request", "round", "position", "name", "version", "verdict", "flag_list")
-    list_filter = ("name", "verdict", "version")
+    list_display = ("request", "round", "position", "name", "version", "verdict_words", "flag_list")
+    list_filter = ("name", worded_filter("verdict", "verdict", verdict_label), "version")
     list_select_related = ("request",)
     search_fields = ("request__reference",)
-    fields = ("request", "round", "position", "name", "version", "verdict", "flag_list", "explanation",
+    fields = ("request", "round", "position", "name", "version", "verdict_words", "flag_list", "explanation",
               "findings_json", "created_at")
     readonly_fields = fields
 
+    @admin.display(description="Verdict", ordering="verdict")
+    def verdict_words(self, obj):
+        return verdict_label(obj.verdict, obj.name)
+
     @admin.display(description="Flags")
     def flag_list(self, obj):
-        return ", ".join(obj.flags) or "—"
+        return "; ".join(flag_label(flag) for flag in obj.flags) or "—"
 
     @admin.display(description="Findings")
     def findings_json(self, obj):
@@ -61,14 +85,19 @@ class CheckResultAdmin(_RequestScoped):
 
 @admin.register(Decision)
 class DecisionAdmin(_RequestScoped):
-    list_display = ("request", "item_position", "round", "action", "reason_code", "reviewer_tier",
+    list_display = ("request", "item_position", "round", "action", "reason_code", "reviewer_role",
                     "contradicts_checks", "decided_at")
-    list_filter = ("action", "reason_code", "reviewer_tier", "contradicts_checks")
+    list_filter = ("action", "reason_code", worded_filter("reviewer_tier", "reviewer", role_label),
+                   "contradicts_checks")
     list_select_related = ("request", "item")
     search_fields = ("request__reference",)
     fields = ("request", "item_position", "round", "action", "reason_code", "rationale", "reviewer",
-              "reviewer_tier", "contradicts_checks", "decided_at")
+              "reviewer_role", "contradicts_checks", "decided_at")
     readonly_fields = fields
+
+    @admin.display(description="As", ordering="reviewer_tier")
+    def reviewer_role(self, obj):
+        return role_label(obj.reviewer_tier)
 
     @admin.display(description="Item", ordering="item__position")
     def item_position(self, obj):

@@ -30,6 +30,16 @@ ACTION_REASONS = {
 }
 
 
+def reasons_for(action: str) -> str:
+    """Which reasons fit an action, in words: the one it needs, or the ones it must not give."""
+    fitting = ACTION_REASONS[action]
+    named = sorted(fitting) if len(fitting) == 1 else sorted(set(Decision.Reason.values) - fitting)
+    listed = " or ".join(f"“{Decision.Reason(code).label}”" for code in named)
+    name = Decision.Action(action).label.split(" (")[0]
+    return (f"For “{name}” the reason must be {listed}." if len(fitting) == 1
+            else f"For “{name}” the reason may be anything but {listed}.")
+
+
 def _apply_visibility(*, request: TakedownRequest, item: RequestItem, action: str, previous: Decision | None) -> None:
     """Make the post's visibility follow the decision (and undo what an earlier round's decision did)."""
     content = item.content
@@ -59,10 +69,10 @@ def item_decide(*, reviewer, item: RequestItem, action: str, reason_code: str, r
     """
     errors: dict[str, list[str]] = {}
     if action not in Decision.Action.values:
-        errors["action"] = ["Choose remove_globally, restrict_in_jurisdiction or no_action."]
+        errors["action"] = ["Choose an action: remove globally, restrict in the requester's jurisdiction, "
+                            "or no action."]
     elif reason_code not in ACTION_REASONS[action]:
-        allowed = ", ".join(sorted(ACTION_REASONS[action]))
-        errors["reason_code"] = [f"For {action} the reason is one of: {allowed}."]
+        errors["reason_code"] = [reasons_for(action)]
     if not (rationale or "").strip():
         errors["rationale"] = ["Write the rationale: it is shown to the requester and kept in the record."]
     elif len(rationale.strip()) > MAX_RATIONALE_CHARS:

@@ -4,7 +4,7 @@ from django import template
 
 from reports.models import Category, Persona
 from reports.roles import role_label
-from review.vocabulary import action_label, flag_label, language_name, verdict_label
+from review.vocabulary import action_label, flag_label, language_name, route_label, verdict_label
 
 register = template.Library()
 
@@ -29,6 +29,12 @@ def flag(value: str) -> str:
 @register.filter
 def role(value: str) -> str:
     return role_label(value)
+
+
+@register.filter
+def route(value: str) -> str:
+    """A route's target (a queue, or back to the requester) in words."""
+    return route_label(value)
 
 
 @register.filter

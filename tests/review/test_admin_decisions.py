@@ -129,7 +129,7 @@ def test_a_decision_without_rationale_or_reason_is_refused_and_nothing_is_saved(
         "action": "remove_globally", "reason_code": "", "rationale": "   "})
 
     assert form_errors(response) == {
-        "reason_code": ["For remove_globally the reason is one of: policy_violation."],
+        "reason_code": ["For “Remove globally” the reason must be “Violates platform policy”."],
         "rationale": ["Write the rationale: it is shown to the requester and kept in the record."],
     }
     assert not Decision.objects.filter(request=takedown).exists()
@@ -144,7 +144,8 @@ def test_a_decision_without_an_action_is_refused(client_for, claimed, policy_rev
     response = client_for(policy_reviewer).post(decide_url(takedown), {"reason_code": "policy_violation",
                                                                        "rationale": "Violent threat."})
 
-    assert form_errors(response) == {"action": ["Choose remove_globally, restrict_in_jurisdiction or no_action."]}
+    assert form_errors(response) == {"action": [
+        "Choose an action: remove globally, restrict in the requester's jurisdiction, or no action."]}
     assert not Decision.objects.filter(request=takedown).exists()
 
 
