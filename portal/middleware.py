@@ -1,10 +1,11 @@
-"""A page instead of a blank answer when a form's address is opened directly (405 Method Not Allowed)."""
+"""Pages instead of blank answers: a form's address opened directly (405), an action the workflow refuses."""
 
 from __future__ import annotations
 
 from django.http import HttpResponseNotAllowed
 
-from portal.views.errors import error_page
+from portal.views.errors import API_PREFIX, error_page, refused_page
+from reports.errors import DomainError
 
 
 class MethodNotAllowedPage:
@@ -20,3 +21,20 @@ class MethodNotAllowedPage:
             page["Allow"] = response["Allow"]
             return page
         return response
+
+
+class RefusedActionPage:
+    """An action the workflow refuses (the exercise closed meanwhile, the request moved on) that a view did not
+    expect: the page says why, in the service's words, rather than a server error. Nothing was written.
+    The API maps these errors itself (reports/api_errors.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DomainError) and not request.path.startswith(API_PREFIX):
+            return refused_page(request, exception)
+        return None

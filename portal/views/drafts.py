@@ -28,6 +28,9 @@ from review.rules import active_rules
 @reporter_view
 @require_POST
 def draft_new(request):
+    if not request.reporter.exercise.is_open:
+        messages.info(request, "The exercise is not open: no new request can be started.")
+        return redirect("portal:dashboard")
     draft = request_draft_save(reporter=request.reporter, data=RequestInput())
     return redirect("portal:draft-edit", draft.reference)
 
@@ -41,6 +44,10 @@ def draft_view(view):
             messages.info(request, f"{draft.reference} is {draft.get_status_display().lower()}; only drafts can be "
                                    "edited.")
             return redirect("portal:request-detail", draft.reference)
+        if not draft.exercise.is_open:
+            messages.info(request, f"The draft {draft.reference} is kept, but the exercise is not open: "
+                                   "it cannot be changed or sent.")
+            return redirect("portal:dashboard")
         return view(request, draft)
     return wrapper
 

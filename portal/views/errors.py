@@ -41,6 +41,16 @@ def error_page(request, status: int):
                                                  "home": home}, status=status)
 
 
+def refused_page(request, error):
+    """A refused action (a DomainError): its own message, with the status the API would give."""
+    status = error.status
+    user = getattr(request, "user", None)
+    home = start_page(user) if user is not None and user.is_authenticated else "/"
+    return render(request, "errors/error.html", {"status": status, "title": "This could not be done",
+                                                 "explanation": error.message + " Nothing was changed.",
+                                                 "home": home}, status=status)
+
+
 def bad_request(request, exception=None):
     return error_page(request, 400)
 

@@ -43,9 +43,11 @@ def platform_feed(request):
                                   persona=chosen.get("persona", ""), posted_from=chosen.get("posted_from"),
                                   posted_to=chosen.get("posted_to"))
     page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
-    draft = portal_selectors.current_draft(reporter=account) if account and account.can_file else None
+    # Reporting needs a verified account in an exercise that is running.
+    may_report = bool(account and account.can_file and exercise.is_open)
+    draft = portal_selectors.current_draft(reporter=account) if may_report else None
     return render(request, "portal/platform.html", {
-        "countries": names,
+        "countries": names, "may_report": may_report,
         "account": account, "filters": filters, "page": page, "draft": draft,
         "draft_items": draft.items.count() if draft else 0,
         "in_draft": portal_selectors.draft_content_codes(draft),

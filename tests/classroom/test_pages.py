@@ -14,6 +14,7 @@ from review.services import appeal_decide, appeal_file
 from tests.builders import decided
 from tests.exercises import PASSWORD, enrol, new_exercise, student_files
 from tests.factories import UserFactory
+from tests.reading import codes_in, visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +130,7 @@ def test_the_debrief_is_written_when_the_exercise_closes(client_for, instructor)
     assert flags and all(count == 1 for count in flags.values())
     assert html.count('<svg class="chart-svg"') == 5
     assert "style=" not in html and "<script" not in html
+    assert codes_in(visible_text(html)) == set()  # verdicts, flags, routes and roles in words
     # students of the exercise read it too, and it prints
     assert client_for(author).get(f"/exercises/{exercise.slug}/debrief/").status_code == 200
     printable = client_for(author).get(f"/exercises/{exercise.slug}/debrief/print/")
