@@ -233,6 +233,12 @@ def reporter_verification_event(*, account, actor) -> AuditEvent:
                             "note": account.verification_note})
 
 
+def api_token_event(*, actor, exercise, issued: bool, replaced: bool = False) -> AuditEvent:
+    """An API token issued (or replaced) or revoked by its holder; the key itself is never recorded."""
+    return _record(event_type="api_token_issued" if issued else "api_token_revoked", actor=actor, exercise=exercise,
+                   payload={"replaced": replaced} if issued else {})
+
+
 def ruleset_activated_event(*, ruleset, actor, previous_version: str | None) -> AuditEvent:
     return _record(event_type="ruleset_activated", actor=actor,
                    payload={"version": ruleset.version, "sha256": ruleset.data_sha256,

@@ -7,8 +7,10 @@ from datetime import date
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from rest_framework.authtoken.models import Token
 
 from filing.selectors import content_for_exercise, requests_for_agency
+from reports import roles
 from reports.models import (
     Appeal,
     ContentItem,
@@ -211,3 +213,17 @@ def notices_for_author(*, account: PlatformAccount) -> list[Notice]:
 
 def notice_for_author(*, account: PlatformAccount, item_id: int) -> Notice | None:
     return next((notice for notice in notices_for_author(account=account) if notice.item.pk == item_id), None)
+
+
+# --- The API ---------------------------------------------------------------------------------
+
+def api_role(user) -> str | None:
+    """The role someone uses the API in (a verified reporter files, an auditor reads), or None."""
+    account = reporter_account_for(user)
+    if account is not None:
+        return roles.REPORTER if account.can_file else None
+    return roles.AUDITOR if roles.is_auditor(user) else None
+
+
+def api_token_of(user) -> Token | None:
+    return Token.objects.filter(user=user).first()

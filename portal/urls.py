@@ -24,6 +24,7 @@ urlpatterns = [
     path("platform/report/", views.platform_report, name="platform-report"),
     path("platform/notices/<int:item_id>/", views.platform_notice, name="platform-notice"),
     path("accounts/register/", views.register, name="register"),
+    path("accounts/api/", views.api_access, name="api-access"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(

@@ -79,6 +79,7 @@ def test_the_run_command_serves_the_scenario_with_a_live_worker_and_stops_on_ctr
         base = f"http://127.0.0.1:{port}"
         assert f"CRS Simulator is running: {base}/" in output
         assert "kz-misd-reporter" in output and "policy-reviewer" in output and "auditor" in output
+        assert "Government reporter" in output and "affected-user" in output  # every role, named in words
 
         status, page = wait_until(lambda: _get_or_none(f"{base}/"), timeout=30, message="the web server")
         assert status == 200 and "one process" in page.lower()

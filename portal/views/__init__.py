@@ -1,6 +1,7 @@
 """The government reporters' web portal: thin views over reports.services and the selectors."""
 
 from portal.views.accounts import LoginView, register
+from portal.views.api_access import api_access
 from portal.views.dashboard import dashboard
 from portal.views.drafts import draft_edit, draft_new, draft_review, draft_submit
 from portal.views.platform import platform_feed, platform_notice, platform_report
@@ -16,7 +17,7 @@ from portal.views.requests import (
 )
 
 __all__ = [
-    "LoginView", "dashboard", "draft_edit", "draft_new", "draft_review", "draft_submit", "evidence_add",
+    "LoginView", "api_access", "dashboard", "draft_edit", "draft_new", "draft_review", "draft_submit", "evidence_add",
     "evidence_download",
     "healthz", "landing", "platform_feed", "platform_notice", "platform_report", "register", "request_detail",
     "request_reconsider", "request_respond", "request_status", "request_withdraw",

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from reports import roles
-from reports.models import Agency, ReporterAccount
+from reports.models import Agency, ExerciseMembership, ReporterAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +28,9 @@ def test_every_agency_gets_a_verified_reporter_and_every_role_an_account(kz_scen
     assert all(a["jurisdiction"] == "KZ" for a in reporters)
     assert {a["role"] for a in accounts} >= {roles.POLICY_REVIEWER, roles.LEGAL_REVIEWER, roles.HUMAN_RIGHTS_REVIEWER,
                                              roles.SENIOR_REVIEWER, roles.AUDITOR, roles.INSTRUCTOR,
-                                             roles.ADMINISTRATOR}
-    assert set(accounts[0]) == {"role", "username", "password", "api_token", "agency", "jurisdiction"}
+                                             roles.ADMINISTRATOR, roles.AFFECTED_USER}
+    assert set(accounts[0]) == {"role", "role_label", "username", "password", "start", "api_token", "agency",
+                                "jurisdiction", "speaks_for"}
     assert ReporterAccount.objects.filter(verification="verified").count() == len(reporters)
 
 
@@ -61,3 +62,27 @@ def test_only_the_administrator_is_a_superuser(kz_scenario, capsys):
     demo_accounts(capsys)
 
     assert list(get_user_model().objects.filter(is_superuser=True).values_list("username", flat=True)) == ["admin"]
+
+
+def test_the_affected_user_speaks_for_an_often_reported_author_and_starts_at_the_notices(kz_scenario, capsys, client):
+    author = next(a for a in demo_accounts(capsys) if a["role"] == roles.AFFECTED_USER)
+    membership = ExerciseMembership.objects.select_related("platform_account").get(user__username=author["username"])
+
+    assert author["speaks_for"] == f"@{membership.platform_account.handle}"
+    assert membership.platform_account.persona in ("journalist", "opposition_activist", "ngo")
+    assert membership.platform_account.posts.count() > 0
+    response = client.post("/accounts/login/", {"username": author["username"], "password": author["password"]},
+                           follow=True)
+    assert response.redirect_chain[-1][0] == author["start"] == "/platform/"
+    assert "Notices about your posts" in response.content.decode()
+
+
+def test_the_printed_table_names_each_role_in_words_and_where_it_starts(kz_scenario, capsys):
+    call_command("create_demo_accounts")
+    lines = capsys.readouterr().out.splitlines()
+
+    reporter = next(line for line in lines if "kz-misd-reporter" in line)
+    assert reporter.startswith("Government reporter")
+    assert "starts at /portal/" in reporter and "(kz-misd, KZ)" in reporter
+    assert any(line.startswith("Affected user") and "starts at /platform/" in line and "(@" in line for line in lines)
+    assert not any("_" in line.split("  ")[0] for line in lines)

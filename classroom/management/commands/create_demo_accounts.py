@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from classroom.demo import demo_accounts_ensure
+from classroom.demo import demo_accounts_ensure, login_table
 
 
 class Command(BaseCommand):
@@ -16,7 +16,5 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(accounts, indent=2))
             return
-        width = max(len(a["username"]) for a in accounts)
-        for account in accounts:
-            where = f"  ({account['agency']}, {account['jurisdiction']})" if account["agency"] else ""
-            self.stdout.write(f"{account['role']:<22} {account['username']:<{width}}  {account['password']}{where}")
+        for line in login_table(accounts):
+            self.stdout.write(line)
