@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 WIDTH = 720
-LABEL_WIDTH = 190
+LABEL_WIDTH = 230  # "Regulated goods and services" at 13 px
 VALUE_WIDTH = 70
 BAR_HEIGHT = 22
 BAR_GAP = 8

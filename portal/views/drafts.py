@@ -68,10 +68,10 @@ def _form_data(data: RequestInput) -> QueryDict:
     return query
 
 
-def _render_edit(request, draft, form, *, status: int = 200):
+def _render_edit(request, draft, form, *, status: int = 200, saved_note: str = ""):
     items = list(draft.items.select_related("content__author"))
     return render(request, "portal/draft_edit.html", {
-        "account": request.reporter, "draft": draft, "form": form, "items": items,
+        "account": request.reporter, "draft": draft, "form": form, "items": items, "saved_note": saved_note,
         "provisions": _provisions(request.reporter), "evidence": list(draft.evidence.all()),
     }, status=status)
 
@@ -157,8 +157,8 @@ def draft_edit(request, draft):
             saved = DraftForm(_form_data(request_as_input(draft)), jurisdiction=jurisdiction)
             saved.is_valid()
             add_domain_errors(saved, exc, REQUEST_FIELDS)
-            messages.info(request, "Your other changes are saved in the draft.")
-            return _render_edit(request, draft, saved, status=400)
+            return _render_edit(request, draft, saved, status=400,
+                                saved_note="Everything else you entered is saved in the draft.")
         messages.success(request, f"{evidence.original_name} is attached ({evidence.get_kind_display().lower()}).")
 
     if action == "review":
@@ -167,8 +167,8 @@ def draft_edit(request, draft):
             saved = DraftForm(_form_data(request_as_input(draft)), jurisdiction=jurisdiction)
             saved.is_valid()
             add_domain_errors(saved, InvalidInput({name: [text] for name, text in missing.items()}))
-            messages.info(request, "Your changes are saved in the draft.")
-            return _render_edit(request, draft, saved, status=400)
+            return _render_edit(request, draft, saved, status=400,
+                                saved_note="Your changes are saved in the draft: fill in these parts to send it.")
         return redirect("portal:draft-review", draft.reference)
     if action == "save":
         messages.success(request, f"Draft {draft.reference} saved.")

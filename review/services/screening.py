@@ -71,7 +71,7 @@ def request_screen(*, request_id: int) -> TakedownRequest | None:
                               sla_due_at=None, **common)
             note = RequestMessage.objects.create(
                 request=request, kind=RequestMessage.Kind.INFO_REQUEST, author=None,
-                body="Before review can start, please provide: " + "; ".join(p["message"] for p in missing),
+                body="Before review can start, please provide:\n" + "\n".join(f"• {p['message']}" for p in missing),
             )
             events.info_requested_event(request=request, actor=None, missing=missing, message_id=note.pk)
             notify_requester(request, "needs_info")

@@ -163,7 +163,9 @@ def test_a_bad_upload_is_refused_next_to_the_field_and_nothing_is_stored(reporte
     assert response.status_code == 400
     html = response.content.decode()
     assert f'<ul class="errors" id="id_evidence_error"><li>{message}</li></ul>' in html
-    assert "Your other changes are saved in the draft." in html
+    # said inside the problem box, not above it as if all were well
+    summary = html[html.index('class="error-summary"'):]
+    assert "Everything else you entered is saved in the draft." in summary[:summary.index("</div>")]
     assert JUSTIFICATION in html
     assert Evidence.objects.count() == 0
     assert stored_evidence_files() == files_before

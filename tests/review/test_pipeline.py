@@ -75,7 +75,8 @@ def test_incomplete_request_goes_back_with_the_missing_parts(celery_worker, kz_r
 
     assert request.status == Status.NEEDS_INFO
     assert [part["field"] for part in request.missing_parts] == ["legal_basis", "justification", "requested_action"]
-    assert request.messages.get().body.startswith("Before review can start, please provide:")
+    body = request.messages.get().body
+    assert body.startswith("Before review can start, please provide:\n• ") and ".;" not in body
 
 
 def test_running_screening_twice_changes_nothing(celery_worker, kz_reporter, harmless_content_code):
