@@ -11,6 +11,7 @@ import pytest
 from django.template import engines
 
 from reports.models import Status
+from transparency import charts
 from tests.transparency.request_log import agency, at, filed
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -43,8 +44,9 @@ def test_the_public_page_draws_the_period_with_inline_svg_and_no_inline_style(cl
     assert re.findall(r'<option value="([^"]+)"', html) == [
         "2021-H2", "2021-H1", "2020-H2", "2020-H1"]
     # the requests chart: one bar per country, the longest for the most requests
-    bars = re.findall(r'<rect class="bar" x="190" y="[\d.]+" width="([\d.]+)"', html)
-    assert [float(width) for width in bars[:2]] == [460.0, round(1 / 3 * 460, 1)]
+    plot = charts.WIDTH - charts.LABEL_WIDTH - charts.VALUE_WIDTH
+    bars = re.findall(rf'<rect class="bar" x="{charts.LABEL_WIDTH}" y="[\d.]+" width="([\d.]+)"', html)
+    assert [float(width) for width in bars[:2]] == [plot, round(1 / 3 * plot, 1)]
     assert '<rect class="seg seg-removed_policy_violation"' in html
     assert 'href="/transparency/KZ/?period=2021-H2"' in html
     assert 'href="/api/v1/transparency/?period=2021-H2&amp;format=csv"' in html
