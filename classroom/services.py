@@ -306,11 +306,13 @@ def memberships_assign(*, instructor, choices: list[RoleChoice]) -> tuple[list[E
 def reporters_distribute(*, instructor, exercise: Exercise) -> list[ExerciseMembership]:
     """Make every student without a role a reporter, spread round-robin over the scenario's agencies.
 
-    The agencies with the fewest reporters get the next ones, so pressing it again as latecomers
-    join keeps the agencies even. All or nothing.
+    The agencies with the fewest reporters get the next ones, jurisdictions taking turns (a
+    German agency, an Indian, a Kazakh, then the next German one...), so that a small class
+    still has reporters of every country, and pressing it again as latecomers join keeps
+    agencies and countries even. All or nothing.
     """
     _require_runs(instructor, exercise)
-    agencies = list(agencies_for(exercise))
+    agencies = _jurisdictions_in_turn(list(agencies_for(exercise)))
     if not agencies:
         raise InvalidInput({"agency": ["The exercise's scenario has no agency to give reporters."]},
                            "No agency to act for.")
@@ -318,14 +320,28 @@ def reporters_distribute(*, instructor, exercise: Exercise) -> list[ExerciseMemb
                    .order_by("joined_at", "id"))
     reporters = Counter(ExerciseMembership.objects.filter(exercise=exercise, role=ExerciseRole.REPORTER)
                         .values_list("agency_id", flat=True))
+    per_country = Counter()
+    for agency in agencies:
+        per_country[agency.jurisdiction_id] += reporters[agency.pk]
     assigned = []
     with transaction.atomic():
         for membership in waiting:
-            agency = min(agencies, key=lambda a: (reporters[a.pk], agencies.index(a)))
+            agency = min(agencies, key=lambda a: (reporters[a.pk], per_country[a.jurisdiction_id], agencies.index(a)))
             reporters[agency.pk] += 1
+            per_country[agency.jurisdiction_id] += 1
             assigned.append(membership_assign(instructor=instructor, membership=membership,
                                               role=ExerciseRole.REPORTER, agency_code=agency.code))
     return assigned
+
+
+def _jurisdictions_in_turn(agencies: list[Agency]) -> list[Agency]:
+    """Agencies (sorted by jurisdiction, then name) reordered so that jurisdictions alternate."""
+    rank: Counter = Counter()
+    turns = []
+    for agency in agencies:
+        turns.append((rank[agency.jurisdiction_id], agency.jurisdiction_id, agency.name, agency))
+        rank[agency.jurisdiction_id] += 1
+    return [agency for *_, agency in sorted(turns, key=lambda turn: turn[:3])]
 
 
 def _role_groups() -> dict[str, Group]:

@@ -16,7 +16,10 @@ import environ
 TRUE_WORDS = {"1", "true", "yes", "on"}
 # Workers and the web server write to one SQLite file: wait for the lock instead of failing,
 # and take it at the start of a transaction so two writers never deadlock mid-way.
-SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+# SQLite serves a whole class in the embedded default: writers queue up (IMMEDIATE, 20 s) instead of
+# failing, and in WAL mode the pages students keep reloading read while a request is being written.
+SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                  "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
 

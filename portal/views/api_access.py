@@ -33,6 +33,7 @@ def api_access(request):
         new_key = api_token_issue(user=request.user).key
     token = api_token_of(request.user)
     calls = [(what, request.build_absolute_uri(path)) for what, path in FIRST_CALLS.get(role, [])]
+    refused = request.method == "POST" and role is None  # the page says whom the API is for
     return render(request, "portal/api_access.html", {
         "role": role, "token": token, "new_key": new_key, "calls": calls,
-    })
+    }, status=403 if refused else 200)

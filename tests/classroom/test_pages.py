@@ -175,9 +175,24 @@ def test_students_without_a_role_become_reporters_of_the_agencies_in_turn(client
 
     assert response.status_code == 302
     counts = Counter(ExerciseMembership.objects.filter(exercise=exercise).values_list("agency__code", flat=True))
-    assert set(counts) == {agency.code for agency in agencies[:12]}
-    assert max(counts.values()) - min(counts.values()) <= 1, "the agencies are kept even"
+    assert len(counts) == 12 and set(counts) <= {agency.code for agency in agencies}
+    assert max(counts.values()) == 1, "the agencies are kept even"
+    countries = Counter(ExerciseMembership.objects.filter(exercise=exercise)
+                        .values_list("agency__jurisdiction_id", flat=True))
+    assert set(countries) == {agency.jurisdiction_id for agency in agencies}
+    assert max(countries.values()) - min(countries.values()) <= 1, "and so are the countries"
     assert ReporterAccount.objects.filter(exercise=exercise, verification="verified").count() == 12
+
+
+def test_a_class_smaller_than_the_scenarios_countries_gets_one_reporter_per_country(client_for, instructor):
+    exercise = new_exercise(instructor, "Seminar 3", scenario="comparative")
+    join_as(client_for, exercise, *[f"student{n}" for n in range(5)])
+
+    client_for(instructor).post(f"/exercises/{exercise.slug}/roles/reporters/")
+
+    countries = list(ExerciseMembership.objects.filter(exercise=exercise)
+                     .values_list("agency__jurisdiction_id", flat=True))
+    assert len(set(countries)) == 5, countries  # not five agencies of the first country in the list
 
 
 def test_closing_asks_first_and_only_the_confirmation_closes(client_for, instructor):

@@ -119,3 +119,14 @@ def test_a_cache_in_the_brokers_own_database_is_refused():
         cache_from_env("redis://127.0.0.1:6379/0", {"CRS_CACHE_URL": "redis://127.0.0.1:6379/0"})
     with pytest.raises(ImproperlyConfiguredEnv, match="CRS_CACHE_URL must start with"):
         cache_from_env("redis://127.0.0.1:6379/0", {"CRS_CACHE_URL": "memcached://127.0.0.1"})
+
+
+@pytest.mark.django_db
+def test_the_embedded_database_lets_pages_read_while_a_request_is_written():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the embedded default's database is SQLite")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"

@@ -68,9 +68,10 @@ def test_roles_that_work_in_the_web_pages_are_told_so_and_get_no_token(client_fo
     page = client_for(policy_reviewer)
 
     text = visible_text(page.get("/accounts/api/").content.decode())
-    page.post("/accounts/api/", {"action": "issue"})
+    refused = page.post("/accounts/api/", {"action": "issue"})
 
     assert "The API is for verified government reporters" in text
+    assert refused.status_code == 403
     assert not Token.objects.filter(user=policy_reviewer).exists()
 
 

@@ -86,6 +86,8 @@ EXPECTED: dict[str, dict] = {
     "portal:register": rule(OK), "portal:password-reset": PUBLIC, "portal:password-reset-done": PUBLIC,
     "portal:password-reset-confirm": PUBLIC, "portal:password-reset-complete": PUBLIC,
     "portal:login": PUBLIC, "portal:logout": rule(METHOD),  # logging out is a POST
+    # Everyone signed in reads whom the API is for; reporters and auditors make their token there.
+    "portal:api-access": rule(OK, login={"anonymous"}),
     "api-root": SIGNED_IN_API,
     # The simulated platform: anyone may browse it; reporting is for verified reporters.
     "portal:platform": PUBLIC,
@@ -186,6 +188,7 @@ MAY_POST = {
     "portal:logout": EVERYONE, "admin:logout": EVERYONE, "portal:login": EVERYONE, "admin:login": EVERYONE,
     "portal:register": EVERYONE, "portal:password-reset": EVERYONE, "portal:password-reset-confirm": EVERYONE,
     "portal:draft-new": REPORTERS, "portal:platform-report": REPORTERS, "request-bulk": REPORTERS,
+    "portal:api-access": REPORTERS | {"auditor"},
     **dict.fromkeys(A_OBJECT_ACTIONS, {"reporter_a"}),
     "admin:reports_takedownrequest_claim": REVIEWERS | {"admin"},
     "admin:reports_takedownrequest_release": REVIEWERS | {"admin"},

@@ -11,8 +11,8 @@ import pytest
 from django.template import engines
 
 from reports.models import Status
-from transparency import charts
 from tests.transparency.request_log import agency, at, filed
+from transparency import charts
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
