@@ -8,7 +8,7 @@ from audit.log import seal_status
 from reports.models import AppealStatus, Category, Outcome, Queue
 from reports.roles import role_label
 from review.models import CheckName, CheckResult
-from review.vocabulary import verdict_label
+from review.vocabulary import part_label, verdict_label
 
 ACTION_TITLES = {"remove_globally": "removed globally (violates platform policy)",
                  "restrict_in_jurisdiction": "restricted in the requester's jurisdiction",
@@ -68,7 +68,7 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
         return "Information requested", message.body if message else ""
     if kind == "info_provided":
         message = messages.get(p.get("message"))
-        changed = ", ".join(p.get("changed") or [])
+        changed = ", ".join(part_label(field) for field in p.get("changed") or [])
         return "Information provided", (message.body if message else "") + (f" (changed: {changed})" if changed else "")
     if kind == "request_claimed":
         return "Review started", f"by {role_label(event.actor_role)}" if staff else ""

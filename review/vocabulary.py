@@ -24,9 +24,20 @@ VERDICTS = {
 }
 ALL_VERDICTS = {verdict: label for labels in VERDICTS.values() for verdict, label in labels.items()}
 
-# What a missing part of a request is called (reports/completeness.py's fields).
+# What a part of a request is called (reports/completeness.py's fields, and the others an answer may change).
 PARTS = {"items": "the posts", "legal_basis": "a legal basis", "justification": "a justification",
-         "requested_action": "the scope", "category": "the reason category", "message": "an answer"}
+         "requested_action": "the scope", "category": "the reason category", "message": "an answer",
+         "court_name": "the court", "court_case_number": "the case number", "court_order_date": "the order's date",
+         "urgency": "the urgency", "confidentiality_requested": "the request for confidentiality",
+         "external_id": "the agency's own reference"}
+
+
+def part_label(field: str) -> str:
+    """``requested_action`` as "the scope"; ``items.2`` as "item 3"."""
+    name, _, index = field.partition(".")
+    if name == "items" and index.isdigit():
+        return f"item {int(index) + 1}"
+    return PARTS.get(field, field.replace("_", " "))
 
 FLAGS = {
     "imminent_harm": "Imminent harm is claimed",
@@ -44,7 +55,7 @@ FLAGS = {
 }
 # Flags that name something (``kind:subject``); the subject is kept, as reviewers cite it.
 FLAG_KINDS = {
-    "missing": lambda part: f"Missing: {PARTS.get(part, part.replace('_', ' '))}",
+    "missing": lambda part: f"Missing: {part_label(part)}",
     "violates": lambda rule: f"Breaks community standard {rule}",
     "unclear": lambda rule: f"May touch community standard {rule}",
     "severity": lambda level: f"Severity: {level}",

@@ -4,55 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.processes import free_port, lines_of, read_until
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def lines_of(process) -> queue.Queue:
-    lines: queue.Queue = queue.Queue()
-
-    def pump():
-        for line in process.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
-
-
-def read_until(lines: queue.Queue, marker: str, timeout: float) -> str:
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=1)
-        except queue.Empty:
-            continue
-        if line is None:
-            break
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-    raise AssertionError(f"{marker!r} not printed within {timeout}s; output:\n{''.join(seen)[-3000:]}")
 
 
 def http(method: str, url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict | str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from reports.models import Category
 from review.checks.outcome import CheckOutcome
 
 NAME = "local_law"
@@ -45,7 +46,9 @@ def run(check_input: dict, rules, earlier: dict) -> CheckOutcome:
             problems.append("was not in force when item(s) " + ", ".join(map(str, stale)) + " were posted")
             flags.add(f"not_in_force_on_content_date:{code}")
         if request["category"] not in provision["categories"]:
-            problems.append(f"does not cover the stated category ({request['category']})")
+            stated = request["category"]
+            named = Category(stated).label.lower() if stated in Category.values else stated
+            problems.append(f"does not cover the stated reason ({named})")
             flags.add(f"category_not_covered:{code}")
         assessed.append({"code": code, "valid": not problems, "problems": problems})
 
