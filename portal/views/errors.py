@@ -68,4 +68,5 @@ def server_error(request):
     title, explanation = PAGES[500]
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"code": API_CODES[500], "detail": title + ".", "fields": {}}, status=500)
-    return render(request, "errors/server_error.html", {"title": title, "explanation": explanation}, status=500)
+    return render(request, "errors/standalone.html", {"status": 500, "title": title, "explanation": explanation},
+                  status=500)

@@ -161,6 +161,39 @@ def report_and_draft(page, base: str, post: dict) -> None:
     page.get_by_role("link", name="Continue to the request form").click()
 
 
+def fill_the_draft(page, *, category: str, provision: str, justification: str, scope: str | None) -> None:
+    """The request form: reason, the law cited, the scope (None: left out) and the justification."""
+    page.get_by_label("Reason category").select_option(category)
+    page.get_by_role("checkbox", name=re.compile(f"^{provision}")).check()
+    if scope:
+        page.get_by_role("radio", name=scope).check()
+    page.get_by_label("Justification").fill(justification)
+    page.get_by_role("button", name="Review before sending").click()
+
+
+def send(page, *, expected_status: str) -> None:
+    page.get_by_role("button", name="Send the request to the platform").click()
+    expect(page.locator("#request-status")).to_have_attribute("data-status", expected_status, timeout=60_000)
+
+
+def decide_first_item(page, base: str, reference: str, *, action: str, reason: str, rationale: str,
+                      read_as: tuple[Room, str] | None = None) -> None:
+    """In the admin: open the request from the queue, claim it, decide its first item."""
+    page.goto(f"{base}/admin/reports/takedownrequest/")
+    page.get_by_role("link", name=reference).click()
+    page.get_by_role("button", name="Claim this request").click()
+    page.get_by_role("link", name=re.compile("^Decide item 1")).click()
+    if read_as:
+        read_as[0].read(page, read_as[1])
+    page.check(f"input[name=action][value={action}]")
+    page.select_option("select[name=reason_code]", reason)
+    page.fill("textarea[name=rationale]", rationale)
+    if page.locator("input[name=confirm_contradiction]").count():
+        page.check("input[name=confirm_contradiction]")
+    page.click("input[type=submit][value='Record the decision']")
+    expect(page.get_by_text("is decided")).to_be_visible()
+
+
 def reference_in(url: str) -> str:
     return re.search(r"CRS-\d{4}-\d{6}", url).group(0)
 
@@ -211,8 +244,8 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
         students[username] = page
     for page in students.values():
         page.get_by_role("button", name="Join").click(no_wait_after=True)
-    for page in students.values():
-        expect(page.get_by_role("heading", name="Your role: Not yet assigned")).to_be_visible()
+    for page in students.values():  # twelve passwords hashed at once: a few seconds on a laptop
+        expect(page.get_by_role("heading", name="Your role: Not yet assigned")).to_be_visible(timeout=60_000)
     room.read(students["student01"], "04-student-waiting", phone=True)
 
     # The instructor gives six of them a role in one save, and makes the other six reporters in turn.
@@ -249,28 +282,22 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     kz = students[reporter_of["KZ"]]
     report_and_draft(kz, base, kz_post)
     room.read(kz, "07-draft", phone=True)
-    kz.get_by_label("Reason category").select_option("national_security")
-    kz.get_by_role("checkbox", name=re.compile("^KZ-CC-174")).check()
-    kz.get_by_role("radio", name="Restrict in the requester's jurisdiction").check()
-    kz.get_by_label("Justification").fill("The post calls for an unsanctioned assembly on Independence Day, "
-                                          "which the law on assemblies and art. 174 prohibit.")
-    kz.get_by_role("button", name="Review before sending").click()
+    fill_the_draft(kz, category="national_security", provision="KZ-CC-174",
+                   scope="Restrict in the requester's jurisdiction",
+                   justification="The post calls for an unsanctioned assembly on Independence Day, which the law "
+                                 "on assemblies and art. 174 prohibit.")
     room.read(kz, "08-draft-review", phone=True)
-    kz.get_by_role("button", name="Send the request to the platform").click()
-    expect(kz.locator("#request-status")).to_have_attribute("data-status", "queued", timeout=60_000)
+    send(kz, expected_status="queued")
     kz_reference = reference_in(kz.url)
 
     # The German reporter forgets the scope; the platform asks for it, and the answer form supplies it.
     de = students[reporter_of["DE"]]
     report_and_draft(de, base, de_post)
-    de.get_by_label("Reason category").select_option("hate_speech")
-    de.get_by_role("checkbox", name=re.compile("^DE-STGB-130")).check()
-    de.get_by_label("Justification").fill("The post incites hatred against a group of the population (§ 130 "
-                                          "StGB) and is unlawful in Germany.")
-    de.get_by_role("button", name="Review before sending").click()
+    fill_the_draft(de, category="hate_speech", provision="DE-STGB-130", scope=None,
+                   justification="The post incites hatred against a group of the population (§ 130 StGB) and is "
+                                 "unlawful in Germany.")
     expect(de.get_by_text("You do not say whether the content should be removed globally")).to_be_visible()
-    de.get_by_role("button", name="Send the request to the platform").click()
-    expect(de.locator("#request-status")).to_have_attribute("data-status", "needs_info", timeout=60_000)
+    send(de, expected_status="needs_info")
     text = room.read(de, "09-needs-information", phone=True)
     assert "The platform is waiting for" in text and "the scope" in text
     de.locator("#respond").get_by_role("radio", name="Restrict in the requester's jurisdiction").check()
@@ -282,14 +309,11 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     # The Indian reporter files too; it waits for review when the class ends.
     india = students[reporter_of["IN"]]
     report_and_draft(india, base, in_post)
-    india.get_by_label("Reason category").select_option("national_security")
-    india.get_by_role("checkbox", name=re.compile("^IN-ITA-69A")).check()
-    india.get_by_role("radio", name="Restrict in the requester's jurisdiction").check()
-    india.get_by_label("Justification").fill("Blocking is necessary in the interest of public order under "
-                                             "section 69A of the IT Act.")
-    india.get_by_role("button", name="Review before sending").click()
-    india.get_by_role("button", name="Send the request to the platform").click()
-    expect(india.locator("#request-status")).to_have_attribute("data-status", "queued", timeout=60_000)
+    fill_the_draft(india, category="national_security", provision="IN-ITA-69A",
+                   scope="Restrict in the requester's jurisdiction",
+                   justification="Blocking is necessary in the interest of public order under section 69A of the "
+                                 "IT Act.")
+    send(india, expected_status="queued")
 
     # The senior reviewer restricts the Kazakh post in Kazakhstan.
     senior = students["student01"]
@@ -299,16 +323,9 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     room.read(senior, "12-admin-queue")
     senior.get_by_role("link", name=kz_reference).click()
     room.read(senior, "13-admin-request")
-    senior.get_by_role("button", name="Claim this request").click()
-    senior.get_by_role("link", name=re.compile("^Decide item 1")).click()
-    room.read(senior, "14-admin-decide")
-    senior.check("input[name=action][value=restrict_in_jurisdiction]")
-    senior.select_option("select[name=reason_code]", "unlawful_locally")
-    senior.fill("textarea[name=rationale]", "Unlawful under the cited law; withheld in Kazakhstan only.")
-    if senior.locator("input[name=confirm_contradiction]").count():
-        senior.check("input[name=confirm_contradiction]")
-    senior.click("input[type=submit][value='Record the decision']")
-    expect(senior.get_by_text("is decided")).to_be_visible()
+    decide_first_item(senior, base, kz_reference, action="restrict_in_jurisdiction", reason="unlawful_locally",
+                      rationale="Unlawful under the cited law; withheld in Kazakhstan only.",
+                      read_as=(room, "14-admin-decide"))
 
     # A second reviewer, of the queue the German request was routed to, decides it.
     de_reference = reference_in(de.url)
@@ -317,15 +334,8 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     tier = next(username for name, username in (("Platform policy", "student04"), ("Local law", "student02"),
                                                  ("Human-rights", "student03")) if name in queue)
     second = students[tier]
-    second.goto(f"{base}/admin/reports/takedownrequest/")
-    second.get_by_role("link", name=de_reference).click()
-    second.get_by_role("button", name="Claim this request").click()
-    second.get_by_role("link", name=re.compile("^Decide item 1")).click()
-    second.check("input[name=action][value=no_action]")
-    second.select_option("select[name=reason_code]", "not_specific")
-    second.fill("textarea[name=rationale]", "The request does not show how this post breaks § 130 StGB.")
-    second.click("input[type=submit][value='Record the decision']")
-    expect(second.get_by_text("is decided")).to_be_visible()
+    decide_first_item(second, base, de_reference, action="no_action", reason="not_specific",
+                      rationale="The request does not show how this post breaks § 130 StGB.")
     room.read(second, "15-admin-decided")
 
     # The author reads the notice and appeals; a third reviewer decides the appeal.
