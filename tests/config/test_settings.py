@@ -121,12 +121,15 @@ def test_a_cache_in_the_brokers_own_database_is_refused():
         cache_from_env("redis://127.0.0.1:6379/0", {"CRS_CACHE_URL": "memcached://127.0.0.1"})
 
 
-@pytest.mark.django_db
-def test_the_embedded_database_lets_pages_read_while_a_request_is_written():
-    from django.db import connection
+def test_the_embedded_database_lets_pages_read_while_a_request_is_written(tmp_path, django_db_blocker):
+    from django.db.utils import ConnectionHandler
 
-    if connection.vendor != "sqlite":
-        pytest.skip("the embedded default's database is SQLite")
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode")
-        assert cursor.fetchone()[0] == "wal"
+    # A database of its own in tmp_path, opened with the embedded default's settings (not the test database).
+    connection = ConnectionHandler({"default": database_from_env(tmp_path, {})})["default"]
+    with django_db_blocker.unblock():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA journal_mode")
+                assert cursor.fetchone()[0] == "wal"
+        finally:
+            connection.close()
