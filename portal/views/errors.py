@@ -35,19 +35,19 @@ def error_page(request, status: int):
     title, explanation = PAGES[status]
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"code": API_CODES[status], "detail": title + ".", "fields": {}}, status=status)
-    user = getattr(request, "user", None)
-    home = start_page(user) if user is not None and user.is_authenticated and status != 500 else "/"
-    return render(request, "errors/error.html", {"status": status, "title": title, "explanation": explanation,
-                                                 "home": home}, status=status)
+    return _page(request, status, title, explanation)
 
 
 def refused_page(request, error):
     """A refused action (a DomainError): its own message, with the status the API would give."""
-    status = error.status
+    return _page(request, error.status, "This could not be done", error.message + " Nothing was changed.")
+
+
+def _page(request, status: int, title: str, explanation: str):
+    """The error page, with a way back to where the person works (a crash uses standalone.html instead)."""
     user = getattr(request, "user", None)
     home = start_page(user) if user is not None and user.is_authenticated else "/"
-    return render(request, "errors/error.html", {"status": status, "title": "This could not be done",
-                                                 "explanation": error.message + " Nothing was changed.",
+    return render(request, "errors/error.html", {"status": status, "title": title, "explanation": explanation,
                                                  "home": home}, status=status)
 
 

@@ -86,3 +86,20 @@ class PriorityFilter(admin.AllValuesFieldListFilter):
         super().__init__(field, request, params, model, model_admin, field_path)
         priorities = active_ruleset().data["routing"]["sla_hours"]
         self.lookup_choices = sorted(int(priority) for priority in priorities)
+
+
+def worded_filter(field: str, title: str, label) -> type[admin.SimpleListFilter]:
+    """A list filter over a code field's values, each shown in words (the code stays in the URL)."""
+
+    class WordedFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            values = model_admin.get_queryset(request).order_by().values_list(field, flat=True).distinct()
+            return sorted(((value, label(value)) for value in values), key=lambda pair: pair[1])
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    WordedFilter.title = title
+    return WordedFilter

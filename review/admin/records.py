@@ -11,25 +11,9 @@ from django.contrib import admin
 from audit.admin import ReadOnlyAdmin, pretty_json
 from reports.roles import role_label
 from reports.tenancy import exercise_for_user
+from review.admin.filters import worded_filter
 from review.models import CheckResult, Decision, ScreeningRun
 from review.vocabulary import flag_label, route_label, verdict_label
-
-
-def worded_filter(field: str, title: str, label) -> type[admin.SimpleListFilter]:
-    """A list filter over a code field's values, each shown in words (the code stays in the URL)."""
-
-    class WordedFilter(admin.SimpleListFilter):
-        parameter_name = field
-
-        def lookups(self, request, model_admin):
-            values = model_admin.get_queryset(request).order_by().values_list(field, flat=True).distinct()
-            return sorted(((value, label(value)) for value in values), key=lambda pair: pair[1])
-
-        def queryset(self, request, queryset):
-            return queryset.filter(**{field: self.value()}) if self.value() else queryset
-
-    WordedFilter.title = title
-    return WordedFilter
 
 
 class _RequestScoped(ReadOnlyAdmin):
