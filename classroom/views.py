@@ -37,6 +37,10 @@ def home(request):
     if is_instructor(request.user):
         return render(request, "classroom/home.html", {"exercises": selectors.exercises_run_by(request.user)})
     membership = membership_for(request.user)
+    if membership is not None and membership.exercise.is_default:
+        # The installation's own exercise has no page of its own (nobody joins it): its members, such as the
+        # demo affected user, read their role here.
+        return render(request, "classroom/student.html", {"exercise": membership.exercise, "membership": membership})
     if membership is not None:
         return redirect("classroom:exercise", slug=membership.exercise.slug)
     return redirect("classroom:join")

@@ -75,6 +75,8 @@ def test_the_affected_user_speaks_for_an_often_reported_author_and_starts_at_the
                            follow=True)
     assert response.redirect_chain[-1][0] == author["start"] == "/platform/"
     assert "Notices about your posts" in response.content.decode()
+    exercises = client.get("/exercises/")
+    assert exercises.status_code == 200 and "Your role: Affected user" in exercises.content.decode()
 
 
 def test_the_printed_table_names_each_role_in_words_and_where_it_starts(kz_scenario, capsys):
