@@ -47,7 +47,8 @@ WIDER_THAN_THE_SCREEN = """() => {
   const scrolls = e => { for (let a = e.parentElement; a; a = a.parentElement) {
     if (["auto", "scroll", "hidden"].includes(getComputedStyle(a).overflowX)) return true; } return false; };
   return [...document.querySelectorAll("body *")]
-    .filter(e => past(e) && !scrolls(e) && ![...e.children].some(c => past(c) && !scrolls(c)))
+    .filter(e => past(e) && (!scrolls(e) || getComputedStyle(e).position === "absolute")
+      && ![...e.children].some(c => past(c) && !scrolls(c)))
     .slice(0, 5).map(e => e.tagName.toLowerCase() + "." + (e.getAttribute("class") || "") + "#"
       + (e.id || "") + ": " + (e.textContent || "").trim().slice(0, 40));
 }"""
@@ -111,7 +112,7 @@ class Room:
         self.contexts.append(context)
         return context.new_page()
 
-    def read(self, page, name: str, *, phone: bool = False) -> str:
+    def read(self, page, name: str, *, phone: bool = True) -> str:
         """Read the page as its user does: words, not codes; no debug page; fits a phone. Saves screenshots."""
         page.wait_for_load_state("load")
         html = page.content()
@@ -220,9 +221,9 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     # The instructor creates the exercise from the comparative scenario.
     teacher = room.person()
     log_in(teacher, base, "instructor", seminar["instructor_password"])
-    room.read(teacher, "01-instructor-exercises", phone=True)
+    room.read(teacher, "01-instructor-exercises")
     teacher.get_by_role("link", name="New exercise").click()
-    room.read(teacher, "02-new-exercise", phone=True)
+    room.read(teacher, "02-new-exercise")
     teacher.get_by_label("Name").fill("Seminar 5: one process, many laws")
     teacher.get_by_role("radio", name=re.compile("^One process, many laws")).check()
     teacher.get_by_label("Brief for the students (optional)").fill(
@@ -231,7 +232,7 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     code = teacher.locator("#join-code").inner_text()
     join_url = teacher.locator("#join-url").inner_text()
     assert urlsplit(join_url).netloc == urlsplit(base).netloc and f"code={code}" in join_url
-    room.read(teacher, "03-exercise-created", phone=True)
+    room.read(teacher, "03-exercise-created")
 
     # Twelve students open the join address at the same moment and make their accounts.
     students = {}
@@ -246,7 +247,7 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
         page.get_by_role("button", name="Join").click(no_wait_after=True)
     for page in students.values():  # twelve passwords hashed at once: a few seconds on a laptop
         expect(page.get_by_role("heading", name="Your role: Not yet assigned")).to_be_visible(timeout=60_000)
-    room.read(students["student01"], "04-student-waiting", phone=True)
+    room.read(students["student01"], "04-student-waiting")
 
     # The instructor gives six of them a role in one save, and makes the other six reporters in turn.
     teacher.reload()
@@ -263,7 +264,7 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     teacher.get_by_role("button", name=re.compile("^Make the 6 students without a role reporters")).click()
     teacher.get_by_role("button", name="Open the exercise").click()
     expect(teacher.locator("#exercise-state")).to_have_text("Open")
-    room.read(teacher, "05-roles-given", phone=True)
+    room.read(teacher, "05-roles-given")
     reporter_of = {}
     for username in STUDENTS[6:]:
         role_now = teacher.locator(f'tr[data-member="{username}"] td').first.inner_text()
@@ -276,17 +277,17 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     for page in students.values():
         page.reload()
         expect(page.get_by_role("heading", name=re.compile("^Your role: (?!Not yet)"))).to_be_visible()
-    room.read(students[reporter_of["KZ"]], "06-student-reporter", phone=True)
+    room.read(students[reporter_of["KZ"]], "06-student-reporter")
 
     # The Kazakh reporter files a complete request on the call to protest.
     kz = students[reporter_of["KZ"]]
     report_and_draft(kz, base, kz_post)
-    room.read(kz, "07-draft", phone=True)
+    room.read(kz, "07-draft")
     fill_the_draft(kz, category="national_security", provision="KZ-CC-174",
                    scope="Restrict in the requester's jurisdiction",
                    justification="The post calls for an unsanctioned assembly on Independence Day, which the law "
                                  "on assemblies and art. 174 prohibit.")
-    room.read(kz, "08-draft-review", phone=True)
+    room.read(kz, "08-draft-review")
     send(kz, expected_status="queued")
     kz_reference = reference_in(kz.url)
 
@@ -298,13 +299,13 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
                                  "unlawful in Germany.")
     expect(de.get_by_text("You do not say whether the content should be removed globally")).to_be_visible()
     send(de, expected_status="needs_info")
-    text = room.read(de, "09-needs-information", phone=True)
+    text = room.read(de, "09-needs-information")
     assert "The platform is waiting for" in text and "the scope" in text
     de.locator("#respond").get_by_role("radio", name="Restrict in the requester's jurisdiction").check()
     de.get_by_label("Your answer").fill("Restricted in Germany only, where § 130 StGB applies.")
     de.get_by_role("button", name="Send your answer").click()
     expect(de.locator("#request-status")).to_have_attribute("data-status", "queued", timeout=60_000)
-    room.read(de, "10-answered", phone=True)
+    room.read(de, "10-answered")
 
     # The Indian reporter files too; it waits for review when the class ends.
     india = students[reporter_of["IN"]]
@@ -341,9 +342,9 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     # The author reads the notice and appeals; a third reviewer decides the appeal.
     author = students["student05"]
     author.goto(f"{base}/platform/")
-    room.read(author, "16-author-platform", phone=True)
+    room.read(author, "16-author-platform")
     author.locator("#notices").get_by_role("link", name="Read the notice and appeal").click()
-    room.read(author, "17-notice", phone=True)
+    room.read(author, "17-notice")
     author.get_by_label("Why the decision is wrong").fill("A silent gathering with blank sheets incites nobody.")
     author.get_by_role("button", name="Send the appeal").click()
     expect(author.locator("#appeal-status")).to_contain_text("Waiting for a reviewer")
@@ -365,7 +366,7 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     auditor.get_by_role("link", name="your API page").click()
     auditor.get_by_role("button", name="Make a token").click()
     key = auditor.locator("#token-key").inner_text()
-    room.read(auditor, "20-auditor-token", phone=True)
+    room.read(auditor, "20-auditor-token")
     api = urllib.request.Request(f"{base}/api/v1/audit/requests/", headers={"Authorization": f"Token {key}"})
     with urllib.request.urlopen(api, timeout=10) as response:
         log = json.loads(response.read())
@@ -373,17 +374,17 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
 
     # The reporters follow their requests; the instructor closes the exercise and reads the debrief.
     kz.goto(f"{base}/portal/")
-    room.read(kz, "21-reporter-dashboard", phone=True)
+    room.read(kz, "21-reporter-dashboard")
     kz.get_by_role("link", name=kz_reference).click()
-    room.read(kz, "22-reporter-request", phone=True)
+    room.read(kz, "22-reporter-request")
     teacher.reload()
     expect(teacher.locator("#progress")).to_have_text(
         "So far: 3 requests filed, 1 waiting for a reviewer, 2 decided; 1 appeal, 0 waiting.")
     teacher.get_by_role("link", name="Close the exercise…").click()
-    room.read(teacher, "23-close-confirm", phone=True)
+    room.read(teacher, "23-close-confirm")
     teacher.get_by_role("button", name="Yes, close the exercise").click()
     teacher.get_by_role("link", name="Read the debrief").click()
-    debrief = room.read(teacher, "24-debrief", phone=True)
+    debrief = room.read(teacher, "24-debrief")
     assert "Debrief: Seminar 5: one process, many laws" in debrief
     for country in ("Kazakhstan", "Germany", "India"):
         expect(teacher.locator("#jurisdictions")).to_contain_text(country)
@@ -391,7 +392,7 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
 
     # After the close every student is told, and nobody is offered what would be refused.
     kz.goto(f"{base}/platform/")
-    assert "is closed" in room.read(kz, "25-closed-platform", phone=True)
+    assert "is closed" in room.read(kz, "25-closed-platform")
     assert kz.get_by_role("button", name=re.compile("^Report post")).count() == 0
     author.goto(f"{base}/transparency/")
-    room.read(author, "26-transparency", phone=True)
+    room.read(author, "26-transparency")
