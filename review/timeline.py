@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit.log import seal_status
-from reports.models import AppealStatus, Category, Outcome, Queue
+from reports.models import AppealStatus, Category, Outcome
 from reports.roles import role_label
 from review.models import CheckName, CheckResult
-from review.vocabulary import part_label, verdict_label
+from review.vocabulary import choice_label, part_label, route_label, verdict_label
 
 ACTION_TITLES = {"remove_globally": "removed globally (violates platform policy)",
                  "restrict_in_jurisdiction": "restricted in the requester's jurisdiction",
@@ -32,14 +32,6 @@ class TimelineEntry:
         return self.log_index is not None
 
 
-def _queue_label(code: str) -> str:
-    return Queue(code).label if code in Queue.values else code
-
-
-def _label(choices, code: str) -> str:
-    return choices(code).label if code in choices.values else str(code)
-
-
 def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tuple[str, str]:
     p = event.payload
     kind = event.event_type
@@ -47,8 +39,9 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
         return "Draft created", ""
     if kind == "request_submitted":
         items = len(p.get("items", []))
+        reason = choice_label(Category, p.get("category"), lower=True)
         return (f"Submitted by {request.agency.name}",
-                f"{items} item{'s' if items != 1 else ''}; reason: {_label(Category, p.get('category')).lower()}; "
+                f"{items} item{'s' if items != 1 else ''}; reason: {reason}; "
                 f"legal basis {', '.join(p.get('provisions') or []) or 'none'}.")
     if kind == "evidence_added":
         return "Evidence added", f"{p.get('content_type')}, {p.get('size')} bytes, SHA-256 {p.get('sha256', '')[:16]}…"
@@ -56,12 +49,13 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
         return "Automated screening started", f"Round {p.get('round')}."
     if kind == "check_completed":
         result = checks.get((p.get("round"), p.get("check")))
-        title = f"Check: {_label(CheckName, p.get('check'))} — {verdict_label(p.get('verdict', ''), p.get('check'))}"
-        return title, result.explanation if result else ""
+        check = p.get("check")
+        return (f"Check: {choice_label(CheckName, check)} — {verdict_label(p.get('verdict', ''), check)}",
+                result.explanation if result else "")
     if kind == "request_routed":
         if p.get("target") == "needs_info":
             return "Sent back for information", p.get("reason", "")
-        return (f"Queued for {_queue_label(p.get('queue', p.get('target')))} review (priority {p.get('priority')})",
+        return (f"Queued for {route_label(p.get('queue', p.get('target')))} review (priority {p.get('priority')})",
                 p.get("reason", ""))
     if kind == "info_requested":
         message = messages.get(p.get("message"))
@@ -75,7 +69,7 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
     if kind in ("claim_released", "claim_expired"):
         return "Returned to the queue", "The claim lapsed." if kind == "claim_expired" else ""
     if kind == "request_escalated":
-        return f"Escalated to {_queue_label(p.get('to'))} review", p.get("note", "") if staff else ""
+        return f"Escalated to {route_label(p.get('to'))} review", p.get("note", "") if staff else ""
     if kind == "sla_breached":
         return "Past its service-level time", f"Priority raised to {p.get('priority')}."
     if kind == "item_decided":
@@ -94,7 +88,7 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
         return f"Item {p.get('item')}: the author appealed", ""
     if kind == "appeal_decided":
         restored = " and the post restored" if p.get("content_restored") else ""
-        outcome = _label(AppealStatus, p.get("outcome")).split(" (")[0].lower()
+        outcome = choice_label(AppealStatus, p.get("outcome"), lower=True).split(" (")[0]
         return f"Item {p.get('item')}: appeal {outcome}{restored}", p.get("rationale", "")
     if kind == "screening_reenqueued":
         return "Screening resumed", "The request waited longer than expected and was sent to screening again."

@@ -65,18 +65,22 @@ FLAG_KINDS = {
     "category_not_covered": lambda code: f"{code} does not cover the stated reason",
     "provision_concern": lambda code: f"{code} is criticised as vague or overbroad",
     "banned_organisation": lambda code: f"{code} concerns a banned organisation",
-    "sensitive_category": lambda category: f"A reason prone to misuse: {_label(Category, category).lower()}",
+    "sensitive_category": lambda category: f"A reason prone to misuse: {choice_label(Category, category, lower=True)}",
     "persona": lambda rest: _persona_flag(rest),
 }
 
 
-def _label(choices, value: str) -> str:
-    return choices(value).label if value in choices.values else value.replace("_", " ")
+def choice_label(choices, code: str, *, lower: bool = False) -> str:
+    """A code of ``choices`` by its label (mid-sentence with ``lower``, acronyms like "NGO" kept); others as words."""
+    if code not in choices.values:
+        return str(code or "").replace("_", " ")
+    label = choices(code).label
+    return label.lower() if lower and not label.isupper() else label
 
 
 def _persona_flag(rest: str) -> str:
     persona, _, item = rest.partition(":")
-    who = _label(Persona, persona).lower()
+    who = choice_label(Persona, persona, lower=True)
     return f"Item {item.removeprefix('item')} is by {'an' if who[:1] in 'aeiou' else 'a'} {who}" if item else who
 
 
@@ -115,4 +119,4 @@ def language_name(code: str) -> str:
 
 def action_label(action: str) -> str:
     """A decision or a requested action in words (``restrict_in_jurisdiction`` → "Restrict in …")."""
-    return _label(DecisionAction, action) if action in DecisionAction.values else _label(RequestedAction, action)
+    return choice_label(DecisionAction if action in DecisionAction.values else RequestedAction, action)

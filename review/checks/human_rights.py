@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from reports.models import Category, Persona
 from review.checks.outcome import CheckOutcome
-
-
-def _words(choices, code: str) -> str:
-    """A category or persona as the explanation reads it (the flag keeps the code)."""
-    if code not in choices.values:
-        return code.replace("_", " ")
-    label = choices(code).label
-    return label if label.isupper() else label.lower()  # "NGO" stays as it is
+from review.vocabulary import choice_label
 
 NAME = "human_rights"
 VERSION = "1.0"
@@ -56,13 +49,13 @@ def run(check_input: dict, rules, earlier: dict) -> CheckOutcome:
 
     # 2. Legitimate aim.
     aim = config.get("legitimate_aims", {}).get(request["category"], "human_review")
+    reason = choice_label(Category, request["category"], lower=True)  # the flags keep the code
     if aim == "none":
         raise_flag("no_legitimate_aim", "no_legitimate_aim",
-                   f"the reason {_words(Category, request['category'])} does not serve a legitimate aim under "
-                   "art. 19(3)")
+                   f"the reason {reason} does not serve a legitimate aim under art. 19(3)")
     if request["category"] in red.get("sensitive_category", {}).get("categories", []):
         raise_flag("sensitive_category", f"sensitive_category:{request['category']}",
-                   f"{_words(Category, request['category'])} requests are prone to misuse against legitimate speech")
+                   f"{reason} requests are prone to misuse against legitimate speech")
 
     # 3. Necessity and proportionality.
     if law and law.has_flag("global_removal_on_national_law"):
@@ -72,7 +65,7 @@ def run(check_input: dict, rules, earlier: dict) -> CheckOutcome:
     for item in items:
         if item["persona"] in personas:
             raise_flag("heightened_persona", f"persona:{item['persona']}:item{item['position']}",
-                       f"item {item['position']} is by a {_words(Persona, item['persona'])}")
+                       f"item {item['position']} is by a {choice_label(Persona, item['persona'], lower=True)}")
     if len(check_input["items"]) >= red.get("bulk_request", {}).get("min_items", 10):
         raise_flag("bulk_request", "bulk_request", f"{len(check_input['items'])} items in one request")
 

@@ -13,6 +13,7 @@ from datetime import date
 
 from reports.models import Category
 from review.checks.outcome import CheckOutcome
+from review.vocabulary import choice_label
 
 NAME = "local_law"
 VERSION = "1.0"
@@ -46,9 +47,8 @@ def run(check_input: dict, rules, earlier: dict) -> CheckOutcome:
             problems.append("was not in force when item(s) " + ", ".join(map(str, stale)) + " were posted")
             flags.add(f"not_in_force_on_content_date:{code}")
         if request["category"] not in provision["categories"]:
-            stated = request["category"]
-            named = Category(stated).label.lower() if stated in Category.values else stated
-            problems.append(f"does not cover the stated reason ({named})")
+            stated = choice_label(Category, request["category"], lower=True)
+            problems.append(f"does not cover the stated reason ({stated})")
             flags.add(f"category_not_covered:{code}")
         assessed.append({"code": code, "valid": not problems, "problems": problems})
 

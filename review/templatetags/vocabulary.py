@@ -4,7 +4,7 @@ from django import template
 
 from reports.models import Category, Persona
 from reports.roles import role_label
-from review.vocabulary import action_label, flag_label, language_name, route_label, verdict_label
+from review.vocabulary import action_label, choice_label, flag_label, language_name, route_label, verdict_label
 
 register = template.Library()
 
@@ -56,10 +56,10 @@ def get(mapping: dict, key):
 @register.filter
 def persona(code: str) -> str:
     """A platform account's persona in words (``opposition_activist`` → "Opposition activist")."""
-    return Persona(code).label if code in Persona.values else words(code)
+    return choice_label(Persona, code)
 
 
 @register.filter
 def category(code: str) -> str:
     """A reason category in words (``national_security`` → "National security")."""
-    return Category(code).label if code in Category.values else words(code)
+    return choice_label(Category, code)
