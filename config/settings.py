@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "transparency",
     "portal",
     "classroom",
+    "operations",
 ]
 
 MIDDLEWARE = [
