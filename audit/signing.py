@@ -51,13 +51,17 @@ def _key(configured: str, path: str) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(seed)
     key_file = Path(path)
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
         seed = os.urandom(32)
         # O_EXCL: of two processes starting at once, one writes the key and the other reads it.
         try:
+            key_file.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             return Ed25519PrivateKey.from_private_bytes(_read_seed(key_file))
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"The log's signing key cannot be created at {key_file} ({exc.strerror or exc}): set "
+                "CRS_LOG_SIGNING_KEY_FILE to a path this user can write, or CRS_LOG_SIGNING_KEY.") from None
         with os.fdopen(fd, "w") as handle:
             handle.write(base64.b64encode(seed).decode() + "\n")
         return Ed25519PrivateKey.from_private_bytes(seed)

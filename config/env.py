@@ -138,7 +138,25 @@ def cache_from_env(broker_url: str, environ_: Mapping[str, str] | None = None) -
     return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "crs"}
 
 
+def folder_prepare(path: Path, *, setting: str) -> Path:
+    """Create ``path`` (and its parents) and prove it writable, or stop with a sentence naming ``setting``.
+
+    Every process (web, worker, beat, commands) reads the settings first, so a folder made
+    here exists before anything writes into it, whichever process starts first.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ImproperlyConfiguredEnv(
+            f"{setting}: the folder {path} cannot be created or written ({exc.strerror or exc}). "
+            f"Create it for the user this process runs as, or point {setting} at a folder it can write.") from None
+    return path
+
+
 def ensure_broker_folders(options: dict) -> None:
     for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
         if key in options:
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
+            folder_prepare(Path(options[key]), setting="CRS_DATA_DIR (the filesystem broker's queue)")

@@ -18,15 +18,18 @@ from config.env import (
     broker_from_env,
     cache_from_env,
     database_from_env,
+    ensure_broker_folders,
     env_bool,
     env_int,
     env_list,
     env_str,
+    folder_prepare,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-# Runtime files (queue folders, private uploads, beat schedule); git ignores var/.
-DATA_DIR = Path(env_str("CRS_DATA_DIR", str(BASE_DIR / "var")))
+# Runtime files (queue folders, private uploads, exports, beat schedule); git ignores var/.
+# Made here, with a clear error when it cannot be: every process reads the settings first.
+DATA_DIR = folder_prepare(Path(env_str("CRS_DATA_DIR", str(BASE_DIR / "var"))), setting="CRS_DATA_DIR")
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
@@ -197,6 +200,7 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = broker_from_env(DATA_DIR)
 # The filesystem broker writes each message whole before a worker can see it (config/broker.py).
 CELERY_BROKER_TRANSPORT = "config.broker:FilesystemTransport" if CELERY_BROKER_URL.startswith("filesystem:") else None
+ensure_broker_folders(CELERY_BROKER_TRANSPORT_OPTIONS)
 
 # Shared by every web process when Redis is there (login lockout counts, cached public figures),
 # in a Redis database of its own: clearing the cache never touches the task queue.
@@ -219,6 +223,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Beat's own scheduler, which records that it runs (the readiness check reads it) and makes its file's folder.
+CELERY_BEAT_SCHEDULER = "operations.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     "log-seal-all": {"task": "audit.tasks.log_seal_all", "schedule": timedelta(seconds=5)},
     "sla-watch": {"task": "review.tasks.sla_watch", "schedule": timedelta(seconds=60)},
@@ -230,6 +236,12 @@ CELERY_BEAT_SCHEDULE = {
 # --- Workflow -------------------------------------------------------------------------
 # A request still in submitted/screening this long after its last change is re-enqueued.
 CRS_SWEEP_AFTER = timedelta(seconds=env_int("CRS_SWEEP_AFTER_S", 120))
+# /readyz answers 503 when an audit event has waited longer than this to be sealed (the log stopped).
+CRS_READY_MAX_SEAL_LAG = timedelta(seconds=env_int("CRS_READY_MAX_SEAL_LAG_S", 60))
+# Seconds between a worker's reports that it runs (operations/signals.py); 0 turns them off.
+CRS_WORKER_HEARTBEAT_S = env_int("CRS_WORKER_HEARTBEAT_S", 5)
+# A worker or beat counts as stopped when it has not reported for this long (each reports every 5 s).
+CRS_READY_PROCESS_STALE = timedelta(seconds=env_int("CRS_READY_PROCESS_STALE_S", 20))
 # A reviewer's claim lapses after this long without a decision.
 CRS_CLAIM_TTL = timedelta(minutes=env_int("CRS_CLAIM_TTL_MIN", 60))
 

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 REQUEST_SCREEN_TASK = "review.tasks.request_screen"
 REQUESTS_SCREEN_TASK = "review.tasks.requests_screen"
 SCREENING_TASKS = (REQUEST_SCREEN_TASK, REQUESTS_SCREEN_TASK)
+STUCK_REQUESTS_SWEEP_TASK = "review.tasks.stuck_requests_sweep"
 
 
 def screening_enqueue(request_ids: list[int]) -> None:
