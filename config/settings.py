@@ -228,14 +228,17 @@ CELERY_BEAT_SCHEDULER = "operations.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     "log-seal-all": {"task": "audit.tasks.log_seal_all", "schedule": timedelta(seconds=5)},
     "sla-watch": {"task": "review.tasks.sla_watch", "schedule": timedelta(seconds=60)},
-    "stuck-requests-sweep": {"task": "review.tasks.stuck_requests_sweep", "schedule": timedelta(seconds=60)},
+    # Often: a worker killed mid-screening leaves requests that this finds (review/services/screening.py).
+    "stuck-requests-sweep": {"task": "review.tasks.stuck_requests_sweep", "schedule": timedelta(seconds=10)},
     "claims-expire": {"task": "review.tasks.claims_expire", "schedule": timedelta(seconds=60)},
     "decided-requests-close": {"task": "review.tasks.decided_requests_close", "schedule": timedelta(hours=1)},
 }
 
 # --- Workflow -------------------------------------------------------------------------
-# A request still in submitted/screening this long after its last change is re-enqueued.
+# A request still submitted this long after its last change is re-enqueued (its message was lost).
 CRS_SWEEP_AFTER = timedelta(seconds=env_int("CRS_SWEEP_AFTER_S", 120))
+# A request idle this long in screening (or submitted while the queue is empty) was left by a dead worker.
+CRS_SCREENING_STALE = timedelta(seconds=env_int("CRS_SCREENING_STALE_S", 20))
 # /readyz answers 503 when an audit event has waited longer than this to be sealed (the log stopped).
 CRS_READY_MAX_SEAL_LAG = timedelta(seconds=env_int("CRS_READY_MAX_SEAL_LAG_S", 60))
 # Seconds between a worker's reports that it runs (operations/signals.py); 0 turns them off.

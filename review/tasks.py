@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from review import services
+from review import dispatch, services
 
 TASK_OPTIONS = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": 2,
                 "retry_kwargs": {"max_retries": 5}}
@@ -28,7 +28,7 @@ def sla_watch() -> int:
 
 @shared_task(acks_late=True)
 def stuck_requests_sweep() -> int:
-    return len(services.stuck_requests_sweep())
+    return len(services.stuck_requests_sweep(queue_depth=dispatch.screening_queue_depth()))
 
 
 @shared_task(acks_late=True)

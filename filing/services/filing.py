@@ -34,6 +34,9 @@ from reports.models import (
 )
 from review import dispatch
 
+# A bulk call that loses a race on an external id looks again; each retry finds the winner filed.
+BULK_RACE_ATTEMPTS = 3
+
 
 def _existing_by_external_id(reporter: ReporterAccount, external_id: str | None) -> TakedownRequest | None:
     if not external_id or "\x00" in external_id:  # no stored id holds a NUL; validation names the field
@@ -94,6 +97,20 @@ def requests_file_bulk(*, reporter: ReporterAccount,
     task after commit.
     """
     require_can_file(reporter)
+    for _attempt in range(BULK_RACE_ATTEMPTS - 1):
+        try:
+            with transaction.atomic():
+                return _file_bulk_once(reporter=reporter, batch=batch)
+        except IntegrityError:
+            # Another call filed one of these external ids after we looked: look again, and that
+            # request is now "earlier" (returned, not filed), as request_file answers a single race.
+            continue
+    with transaction.atomic():
+        return _file_bulk_once(reporter=reporter, batch=batch)
+
+
+def _file_bulk_once(*, reporter: ReporterAccount,
+                    batch: Sequence[RequestInput]) -> list[tuple[TakedownRequest, bool]]:
     errors: dict[str, list[str]] = {}
     ids = [data.external_id for data in batch if data.external_id]
     if len(ids) != len(set(ids)):
@@ -113,9 +130,8 @@ def requests_file_bulk(*, reporter: ReporterAccount,
     if errors:
         # Nothing is written: the caller fixes and resends the batch.
         raise InvalidInput(errors, "Nothing was filed: some requests in the batch are invalid.")
-    with transaction.atomic():
-        filed = _file_many(reporter=reporter, entries=[(batch[index], resolved[index]) for index in sorted(resolved)],
-                           method=SubmissionMethod.BULK)
+    filed = _file_many(reporter=reporter, entries=[(batch[index], resolved[index]) for index in sorted(resolved)],
+                       method=SubmissionMethod.BULK)
     new = iter(filed)
     return [(earlier[data.external_id], False) if data.external_id in earlier else (next(new), True)
             for data in batch]

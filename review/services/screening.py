@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit import events
@@ -92,12 +93,21 @@ def requests_screen(*, request_ids: list[int]) -> None:
         request_screen(request_id=request_id)
 
 
-def stuck_requests_sweep(*, now: datetime | None = None) -> list[int]:
-    """Re-enqueue screening of requests left in submitted/screening (a lost message must not lose a request)."""
+def stuck_requests_sweep(*, now: datetime | None = None, queue_depth: int | None = None) -> list[int]:
+    """Re-enqueue screening of requests left in submitted/screening (a lost message must not lose a request).
+
+    A request in ``screening`` is screened within a second of entering it, so one idle for
+    ``CRS_SCREENING_STALE`` was left by a worker that died. One still ``submitted`` may just be
+    waiting its turn: it counts as lost after ``CRS_SWEEP_AFTER``, or after the shorter
+    ``CRS_SCREENING_STALE`` when the queue is empty (nothing ahead of it; its message died with a
+    worker that had taken it). Resending is safe either way: screening is idempotent.
+    """
     now = now or timezone.now()
-    cutoff = now - settings.CRS_SWEEP_AFTER
-    stuck = TakedownRequest.objects.filter(status__in=[Status.SUBMITTED, Status.SCREENING],
-                                           last_activity_at__lt=cutoff)
+    stale = min(settings.CRS_SCREENING_STALE, settings.CRS_SWEEP_AFTER)
+    submitted_after = stale if queue_depth == 0 else settings.CRS_SWEEP_AFTER
+    stuck = TakedownRequest.objects.filter(
+        Q(status=Status.SCREENING, last_activity_at__lt=now - stale)
+        | Q(status=Status.SUBMITTED, last_activity_at__lt=now - submitted_after))
     swept = []
     for request in stuck.only("pk", "reference", "exercise", "status", "last_activity_at"):
         with transaction.atomic():

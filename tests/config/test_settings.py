@@ -32,6 +32,16 @@ def test_database_url_switches_to_postgresql(tmp_path):
     assert (config["HOST"], config["PORT"], config["NAME"], config["USER"]) == ("db.example", 5433, "crs", "crs")
 
 
+def test_a_web_process_may_share_a_bounded_pool_of_connections_between_its_threads(tmp_path):
+    url = "postgres://crs:secret@db.example:5433/crs"
+
+    pooled = database_from_env(tmp_path, {"DATABASE_URL": url, "CRS_DB_POOL_SIZE": "4"})
+    plain = database_from_env(tmp_path, {"DATABASE_URL": url})
+
+    assert pooled["OPTIONS"]["pool"]["max_size"] == 4 and pooled["CONN_MAX_AGE"] == 0
+    assert "pool" not in plain.get("OPTIONS", {}) and plain["CONN_MAX_AGE"] == 60
+
+
 def test_unknown_database_scheme_is_refused(tmp_path):
     with pytest.raises(ImproperlyConfiguredEnv, match="DATABASE_URL"):
         database_from_env(tmp_path, {"DATABASE_URL": "mongodb://localhost/crs"})

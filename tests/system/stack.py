@@ -115,7 +115,7 @@ class Stack:
         python = sys.executable
         return {
             "web": [python, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-                    "--workers", "2", "--log-level", "warning"],
+                    "--workers", "2", "--threads", "4", "--log-level", "warning"],
             "worker": [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
                        "--hostname", f"worker-{self.port}@%h"],
             # As docker-compose.yml runs it: its schedule file in the data volume (a folder not made yet here).
@@ -125,7 +125,9 @@ class Stack:
 
     def start(self, name: str) -> None:
         log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
-        self.processes[name] = subprocess.Popen(self.commands()[name], cwd=ROOT, env=self.env, stdout=log,
+        # As docker-compose.yml sets it: the web processes share a pool of connections between their threads.
+        env = {**self.env, "CRS_DB_POOL_SIZE": "4"} if name == "web" else self.env
+        self.processes[name] = subprocess.Popen(self.commands()[name], cwd=ROOT, env=env, stdout=log,
                                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:

@@ -10,10 +10,13 @@ have caught a beat that crashed at start while every page kept working.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 import uuid
 
 import pytest
@@ -51,11 +54,11 @@ def deployed(tmp_path_factory):
         stack.manage("migrate", "--no-input")
         stack.manage("collectstatic", "--no-input", "--verbosity", "0")
         stack.manage("load_scenario", "kazakhstan-2021")
-        stack.manage("create_demo_accounts")
+        accounts = stack.manage("create_demo_accounts")
         for name in ("web", "worker", "beat"):
             stack.start(name)
         wait_for_http(f"{stack.base}/healthz")
-        yield {"stack": stack, "database": database, "redis": redis}
+        yield {"stack": stack, "database": database, "redis": redis, "accounts": accounts}
     finally:
         stopped = stack.stop_all()
         redis.stop()
@@ -161,3 +164,149 @@ def test_readiness_turns_503_when_beat_stops_while_filings_continue_and_200_afte
                         message="/readyz to answer 200 once beat runs again")
     assert report["checks"]["log"]["unsealed_events"] == 0 or report["checks"]["log"]["ok"]
     assert all_routed(database, filed)
+
+
+def screened_once(database: Database, references: list[str]) -> None:
+    """Each request screened exactly once: one run, four check results, one routing event."""
+    rows = database.query(
+        "SELECT r.reference, (SELECT count(*) FROM review_screeningrun s WHERE s.request_id = r.id),"
+        " (SELECT count(*) FROM review_checkresult c WHERE c.request_id = r.id),"
+        " (SELECT count(*) FROM audit_auditevent e WHERE e.request_id = r.id AND e.event_type = 'request_routed')"
+        " FROM reports_takedownrequest r WHERE r.reference = ANY(%s)", [references])
+    assert len(rows) == len(set(references))
+    wrong = [row for row in rows if row[1:] != (1, 4, 1)]
+    assert not wrong, f"(reference, runs, check results, routing events) not (1, 4, 1): {wrong[:5]}"
+
+
+def log_in(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/portal/**")
+
+
+def file_through_the_portal(page, base: str, content: str) -> str:
+    page.goto(f"{base}/portal/")
+    page.get_by_role("button", name="Start a new request").click()
+    page.fill("input[name=add_item]", content)
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.select_option("select[name=category]", "hate_speech")
+    page.get_by_role("checkbox", name=re.compile("^KZ-CC-174")).check()
+    page.check("input[name=requested_action][value=restrict_in_jurisdiction]")
+    page.fill("textarea[name=justification]", "The post incites discord between groups of citizens (art. 174).")
+    page.get_by_role("button", name="Review before sending").click()
+    page.get_by_role("button", name="Send the request to the platform").click()
+    page.wait_for_selector("#request-status")
+    assert "Server Error" not in page.content()
+    return re.search(r"CRS-\d{4}-\d{6}", page.url).group(0)
+
+
+@pytest.mark.browser
+def test_filing_through_the_api_and_the_portal_survives_a_redis_outage(deployed, new_page):
+    stack, database, redis = deployed["stack"], deployed["database"], deployed["redis"]
+    token = token_of(database, "kz-misd-reporter")
+    password = re.search(r"kz-misd-reporter\s+(\S+)", deployed["accounts"]).group(1)
+    page = new_page()
+    log_in(page, stack.base, "kz-misd-reporter", password)
+
+    # when: Redis (broker and cache) goes away while reporters keep filing
+    redis.stop()
+    references, answered = [], []
+    for _n in range(3):
+        started = time.monotonic()
+        status, body = http("POST", f"{stack.base}/api/v1/requests/", token=token, body=filing())
+        answered.append(time.monotonic() - started)
+        assert status == 201, body
+        references.append(body["reference"])
+    status, body = http("POST", f"{stack.base}/api/v1/requests/bulk/", token=token,
+                        body={"requests": [filing(external_id=f"outage-{n}") for n in range(3)]},
+                        headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert status == 201, body
+    references += [result["reference"] for result in body["results"]]
+    other = new_page()
+    log_in(other, stack.base, "kz-misd-reporter", password)  # the log-in lockout counts without Redis too
+    references.append(file_through_the_portal(page, stack.base, "kz-0003"))
+    assert set(status_of(database, references).values()) == {"submitted"}  # stored, waiting for the broker
+
+    # then: once Redis is back, every request is screened exactly once
+    redis.start()
+    _, recovery = poll(lambda: all_routed(database, references), timeout=90, interval=0.5,
+                       message=f"the requests filed during the outage to be routed\n{stack.logs()}")
+    screened_once(database, references)
+    print(f"filing with Redis down answered in at most {max(answered):.2f} s; routed {recovery:.1f} s after "
+          "Redis returned")
+    assert "Traceback" not in stack.log("web"), stack.log("web")[-3000:]
+
+
+def test_bulk_calls_racing_on_one_external_id_all_get_the_earlier_request(deployed):
+    stack, database = deployed["stack"], deployed["database"]
+    token = token_of(database, "kz-misd-reporter")
+    shared = f"race-{uuid.uuid4().hex[:8]}"
+    calls = 10
+    barrier = threading.Barrier(calls)
+    answers: list[tuple[int, dict]] = [None] * calls
+    connections: list[int] = []
+    stop = threading.Event()
+
+    def call(n: int) -> None:
+        body = {"requests": [filing(external_id=shared), filing(external_id=f"{shared}-own-{n}")]}
+        barrier.wait()
+        answers[n] = http("POST", f"{stack.base}/api/v1/requests/bulk/", token=token, body=body,
+                          headers={"Idempotency-Key": f"{shared}-{n}"})
+
+    def count_connections() -> None:
+        while not stop.is_set():
+            connections.append(database.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")[0][0])
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=count_connections)
+    sampler.start()
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    stop.set()
+    sampler.join()
+
+    assert all(status == 201 for status, _ in answers), [a for a in answers if a[0] != 201]
+    shared_results = [body["results"][0] for _, body in answers]
+    assert len({result["reference"] for result in shared_results}) == 1
+    assert sum(result["created"] for result in shared_results) == 1
+    assert database.query("SELECT count(*) FROM reports_takedownrequest WHERE external_id = %s", [shared]) == [(1,)]
+    assert all(body["results"][1]["created"] for _, body in answers)
+    # Connections: 2 web processes x a pool of 4, the worker (main process and 2 children), beat.
+    assert max(connections) <= 2 * 4 + 3 + 1, max(connections)
+    print(f"at most {max(connections)} PostgreSQL connections during the race")
+
+
+def test_a_worker_killed_mid_screening_loses_nothing_and_a_new_worker_routes_its_requests_within_60_s(deployed):
+    stack, database = deployed["stack"], deployed["database"]
+    token = token_of(database, "kz-misd-reporter")
+    references = []
+    for batch in range(2):
+        status, body = http("POST", f"{stack.base}/api/v1/requests/bulk/", token=token,
+                            body={"requests": [filing(external_id=f"kill-{uuid.uuid4().hex[:6]}-{batch}-{n}")
+                                               for n in range(100)]},
+                            headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert status == 201, body
+        references += [result["reference"] for result in body["results"]]
+
+    def routed() -> int:
+        return sum(s in ("queued", "needs_info") for s in status_of(database, references).values())
+
+    poll(lambda: routed() >= 10, timeout=60, interval=0.05, message="the worker to start screening")
+    assert stack.stop("worker", sig=signal.SIGKILL) is not None
+    at_kill = routed()
+    assert at_kill < len(references), "the worker must die in the middle of the work"
+
+    stack.start("worker")
+    _, recovery = poll(lambda: all_routed(database, references), timeout=90, interval=0.5,
+                       message=f"a new worker to route what the killed one left\n{stack.logs()}")
+    screened_once(database, references)
+    print(f"{len(references) - at_kill} requests left by the killed worker routed {recovery:.1f} s after a new "
+          "worker started")
+    assert recovery <= 60

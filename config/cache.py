@@ -1,0 +1,79 @@
+"""The shared cache, which never takes the site down with it.
+
+The cache holds counters that protect the site (API throttles, log-in lockout counts) and
+figures worth reusing. When Redis cannot be reached, a request must still be answered: this
+backend then keeps those counters in the process's own memory (the limits hold per process
+instead of site-wide) and logs one warning per outage, and it tries Redis again a few seconds
+later. Every operation Django's cache API offers goes through ``_either``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+# After a failure, Redis is tried again this many seconds later (each try costs a connect timeout).
+RETRY_AFTER_S = 5.0
+
+
+class FailOpenRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._fallback = LocMemCache(f"fallback-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def _either(self, name: str, *args, **kwargs):
+        if time.monotonic() < self._down_until:
+            return getattr(self._fallback, name)(*args, **kwargs)
+        try:
+            return getattr(super(), name)(*args, **kwargs)
+        except UNREACHABLE as exc:
+            with self._lock:
+                if time.monotonic() >= self._down_until:
+                    logger.warning("the cache (Redis) is unreachable (%s): throttles and log-in lockouts count in "
+                                   "each process's memory until it returns", exc)
+                self._down_until = time.monotonic() + RETRY_AFTER_S
+            return getattr(self._fallback, name)(*args, **kwargs)
+
+    def add(self, *args, **kwargs):
+        return self._either("add", *args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        return self._either("get", *args, **kwargs)
+
+    def set(self, *args, **kwargs):
+        return self._either("set", *args, **kwargs)
+
+    def touch(self, *args, **kwargs):
+        return self._either("touch", *args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        return self._either("delete", *args, **kwargs)
+
+    def get_many(self, *args, **kwargs):
+        return self._either("get_many", *args, **kwargs)
+
+    def has_key(self, *args, **kwargs):
+        return self._either("has_key", *args, **kwargs)
+
+    def incr(self, *args, **kwargs):
+        return self._either("incr", *args, **kwargs)
+
+    def set_many(self, *args, **kwargs):
+        return self._either("set_many", *args, **kwargs)
+
+    def delete_many(self, *args, **kwargs):
+        return self._either("delete_many", *args, **kwargs)
+
+    def clear(self):
+        return self._either("clear")
