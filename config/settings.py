@@ -45,7 +45,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("CRS_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "review.apps.ReviewAdminConfig",  # django.contrib.admin with the review queues on its index
+    "operations.apps.InstallationAdminConfig",  # django.contrib.admin: review queues and readiness on its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

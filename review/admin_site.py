@@ -1,6 +1,7 @@
 """The admin site reviewers work in: its index opens on the queues.
 
-Installed as Django's default admin site (review.apps.ReviewAdminConfig), so
+The installation's admin site (operations.admin_site.InstallationAdminSite) extends it and is
+Django's default admin site (operations.apps.InstallationAdminConfig), so
 ``admin.site`` and ``@admin.register`` everywhere else keep working unchanged.
 It lives outside the review.admin package on purpose: the site is built the first
 time anything registers a model, and building it must not import the modules that

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 
@@ -24,10 +23,3 @@ class ReviewConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(install_defaults, sender=self)
-
-
-class ReviewAdminConfig(admin_apps.AdminConfig):
-    """Django's admin, whose index page opens on the review queues (review/admin_site.py)."""
-
-    default = False  # named explicitly in INSTALLED_APPS; the review app itself is ReviewConfig
-    default_site = "review.admin_site.ReviewAdminSite"

@@ -143,3 +143,26 @@ def test_the_embedded_database_lets_pages_read_while_a_request_is_written(tmp_pa
                 assert cursor.fetchone()[0] == "wal"
         finally:
             connection.close()
+
+
+def test_runtime_folders_are_made_on_start_or_refused_in_a_sentence(tmp_path):
+    from config.env import folder_prepare
+
+    made = folder_prepare(tmp_path / "not" / "there" / "yet", setting="CRS_DATA_DIR")
+    assert made.is_dir()
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(ImproperlyConfiguredEnv, match=r"CRS_DATA_DIR: the folder .*a-file/data cannot be created"):
+        folder_prepare(blocker / "data", setting="CRS_DATA_DIR")
+
+
+def test_a_process_started_on_a_data_directory_it_cannot_make_stops_with_that_sentence(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {"PATH": "/usr/bin:/bin", "CRS_DATA_DIR": str(blocker / "data"), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    done = subprocess.run([sys.executable, "manage.py", "check"], cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+    assert done.returncode != 0
+    assert "CRS_DATA_DIR: the folder" in done.stderr and "cannot be created or written" in done.stderr

@@ -1,0 +1,115 @@
+"""Readiness: /readyz and the admin's index say whether the installation does its work, and why not."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from audit.log import log_seal
+from audit.models import AuditEvent, PendingSeal
+from operations.models import ProcessHeartbeat
+from tests.builders import filed
+from tests.factories import UserFactory
+from tests.reading import visible_text
+
+pytestmark = pytest.mark.django_db
+
+
+def running(role: str, *, seconds_ago: float = 1, hostname: str = "host-a") -> None:
+    now = timezone.now()
+    ProcessHeartbeat.objects.update_or_create(role=role, hostname=hostname, defaults={
+        "pid": 1, "started_at": now - timedelta(hours=1), "seen_at": now - timedelta(seconds=seconds_ago)})
+
+
+@pytest.fixture
+def worker_and_beat():
+    running(ProcessHeartbeat.Role.WORKER, hostname="celery@host-a")
+    running(ProcessHeartbeat.Role.BEAT)
+
+
+def test_ready_when_a_worker_and_beat_report_and_every_event_is_sealed(client, worker_and_beat, kz_reporter,
+                                                                        harmless_content_code):
+    filed(kz_reporter, harmless_content_code)
+    log_seal()
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready" and body["problems"] == []
+    assert body["checks"]["log"]["unsealed_events"] == 0
+    assert body["checks"]["log"]["latest_checkpoint_tree_size"] == AuditEvent.objects.count()
+    assert body["checks"]["screening"]["waiting"] == 1
+    assert body["checks"]["workers"]["alive"] == ["celery@host-a"]
+
+
+def test_not_ready_when_events_wait_longer_than_the_allowed_lag(client, worker_and_beat, kz_reporter,
+                                                                 harmless_content_code, settings):
+    filed(kz_reporter, harmless_content_code)
+    lag = settings.CRS_READY_MAX_SEAL_LAG.total_seconds()
+    AuditEvent.objects.filter(pk__in=PendingSeal.objects.values("event")).update(
+        created_at=timezone.now() - timedelta(seconds=lag + 5))
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not ready"
+    assert body["checks"]["log"]["ok"] is False and body["checks"]["log"]["unsealed_events"] > 0
+    assert any("not being sealed" in problem for problem in body["problems"])
+
+
+def test_events_waiting_less_than_the_lag_keep_it_ready(client, worker_and_beat, kz_reporter, harmless_content_code):
+    filed(kz_reporter, harmless_content_code)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["log"]["unsealed_events"] > 0
+
+
+def test_not_ready_when_no_worker_has_reported_recently(client, settings):
+    stale = settings.CRS_READY_PROCESS_STALE.total_seconds()
+    running(ProcessHeartbeat.Role.WORKER, seconds_ago=stale + 1, hostname="celery@gone")
+    running(ProcessHeartbeat.Role.BEAT)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"]["workers"] == {"ok": False, "alive": [],
+                                         "last_seen_age_seconds": {"celery@gone": pytest.approx(stale + 1, abs=2)}}
+    assert any("No Celery worker" in problem for problem in body["problems"])
+
+
+def test_a_stopped_beat_is_reported_but_judged_by_the_lag_it_causes(client, settings):
+    running(ProcessHeartbeat.Role.WORKER, hostname="celery@host-a")
+    running(ProcessHeartbeat.Role.BEAT, seconds_ago=settings.CRS_READY_PROCESS_STALE.total_seconds() + 1)
+
+    body = client.get("/readyz").json()
+
+    assert body["checks"]["beat"]["ok"] is False
+    assert any("beat" in problem for problem in body["problems"])
+
+
+def test_administrators_read_the_same_status_in_words_on_the_admin_index(client, settings):
+    running(ProcessHeartbeat.Role.BEAT)  # no worker
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+
+    page = client.get("/admin/")
+
+    text = visible_text(page.content.decode())
+    assert "This installation: not working as it should" in text
+    assert "No Celery worker has reported recently" in text
+    assert "Celery beat (seals the log) running on host-a" in text
+
+
+def test_reviewers_do_not_see_the_installation_panel(client, policy_reviewer):
+    client.force_login(policy_reviewer)
+
+    text = visible_text(client.get("/admin/").content.decode())
+
+    assert "This installation" not in text
