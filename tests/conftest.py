@@ -248,6 +248,22 @@ def _chromium_path() -> str | None:
     return configured if Path(configured).exists() else None  # None: Playwright's own download
 
 
+def pytest_collection_modifyitems(config, items):
+    """Without a Chromium (scripts/test says why in one line), the browser tests are reported as not run.
+
+    CI sets CRS_REQUIRE_BROWSER=1: there a missing browser is an error, never a skip.
+    """
+    missing = os.environ.get("CRS_BROWSER_MISSING")
+    if not missing:
+        return
+    if os.environ.get("CRS_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"CRS_REQUIRE_BROWSER=1, and: {missing}")
+    skip = pytest.mark.skip(reason=missing)
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
