@@ -103,8 +103,8 @@ def _process_status(heartbeats: list[ProcessHeartbeat], role: str, *, now: datet
     return {"ok": bool(alive), "alive": alive, "last_seen_age_seconds": ages}
 
 
-def readiness_report() -> Readiness:
-    now = timezone.now()
+def readiness_report(*, now: datetime | None = None) -> Readiness:
+    now = now or timezone.now()
     checks: dict = {}
     ok, _value, error, ms = _timed(_database_probe)
     checks["database"] = {"ok": ok, "ms": ms, **({"error": error} if error else {})}

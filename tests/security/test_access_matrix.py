@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from audit import log
 from audit.models import AuditEvent
 from classroom.services import exercise_create, exercise_join
 from filing.inputs import RequestInput
 from filing.services import evidence_attach
+from operations.models import ProcessHeartbeat
 from reports import roles
 from reports.models import ExerciseMembership, ExerciseRole, ReporterAccount, TakedownRequest
 from review.services import appeal_file, item_decide, request_claim
@@ -78,7 +81,7 @@ RUNS_EXERCISE_POST = rule(MISSING, login={"anonymous"}, method={"instructor", "a
 
 EXPECTED: dict[str, dict] = {
     # Public pages and the public parts of the API.
-    "landing": PUBLIC, "healthz": PUBLIC, "schema": PUBLIC, "api-docs": PUBLIC,
+    "landing": PUBLIC, "healthz": PUBLIC, "readyz": PUBLIC, "schema": PUBLIC, "api-docs": PUBLIC,
     "transparency:transparency": PUBLIC, "transparency:transparency-country": PUBLIC,
     "transparency:transparency-api": PUBLIC,
     "checkpoint-list": PUBLIC, "checkpoint-latest": PUBLIC, "inclusion-proof": PUBLIC,
@@ -226,7 +229,7 @@ def concrete(route: str, values: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def world(kz_scenario, violating_content_code, tmp_path):
+def world(kz_scenario, violating_content_code, tmp_path, settings):
     """A's request in the policy queue with evidence; an auditor's finished export; a sealed log."""
     users = {
         "pending": ReporterFactory(user=UserFactory(username="m_pending"), verification="pending",
@@ -259,6 +262,12 @@ def world(kz_scenario, violating_content_code, tmp_path):
     job = exports.export_job_create(actor=users["auditor"], exercise=request.exercise, fmt="csv", filters={})
     exports.export_job_run(job_id=str(job.pk))
     log.log_seal_all()
+    # A worker and beat have reported, so that /readyz answers 200 like the other public pages, for as long
+    # as this test walks every URL.
+    settings.CRS_READY_PROCESS_STALE = settings.CRS_READY_MAX_SEAL_LAG = timedelta(days=1)
+    for role in (ProcessHeartbeat.Role.WORKER, ProcessHeartbeat.Role.BEAT):
+        ProcessHeartbeat.objects.create(role=role, hostname="host-a", pid=1, started_at=timezone.now(),
+                                        seen_at=timezone.now())
     draft_account = account_a
     from filing.services import request_draft_save
 
