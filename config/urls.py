@@ -16,6 +16,7 @@ router.register("audit/checkpoints", CheckpointViewSet, basename="checkpoint")
 
 urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
+    path("", include("operations.urls")),
     path("", portal_views.landing, name="landing"),
     path("admin/", admin.site.urls),
     # Any integer reaches the view, so that a negative index is answered in the API's error format.
