@@ -260,6 +260,10 @@ CRS_LOG_SIGNING_KEY_FILE = Path(
     env_str("CRS_LOG_SIGNING_KEY_FILE", str(Path.home() / ".local" / "share" / "crs-simulator" / "log-signing-key"))
 )
 
+# --- Metrics and backups ---------------------------------------------------------------
+# The bearer token Prometheus sends to /metrics; unset, the endpoint is off (docs/operations.md).
+CRS_METRICS_TOKEN = env_str("CRS_METRICS_TOKEN", "")
+
 # --- Content Security Policy (django-csp 4) -------------------------------------------
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -5,7 +5,6 @@ from rest_framework.routers import DefaultRouter
 
 from audit.api import CheckpointViewSet, ConsistencyProofView, InclusionProofView, VerifyView
 from filing.api import ContentViewSet, JurisdictionViewSet, RequestViewSet
-from operations.views import readyz
 from portal import views as portal_views
 
 router = DefaultRouter()
@@ -17,7 +16,7 @@ router.register("audit/checkpoints", CheckpointViewSet, basename="checkpoint")
 
 urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
-    path("readyz", readyz, name="readyz"),
+    path("", include("operations.urls")),
     path("", portal_views.landing, name="landing"),
     path("admin/", admin.site.urls),
     # Any integer reaches the view, so that a negative index is answered in the API's error format.

@@ -82,6 +82,8 @@ RUNS_EXERCISE_POST = rule(MISSING, login={"anonymous"}, method={"instructor", "a
 EXPECTED: dict[str, dict] = {
     # Public pages and the public parts of the API.
     "landing": PUBLIC, "healthz": PUBLIC, "readyz": PUBLIC, "schema": PUBLIC, "api-docs": PUBLIC,
+    # Prometheus's endpoint answers only its bearer token (unset here, so it is off): no session opens it.
+    "metrics": rule(FORBIDDEN),
     "transparency:transparency": PUBLIC, "transparency:transparency-country": PUBLIC,
     "transparency:transparency-api": PUBLIC,
     "checkpoint-list": PUBLIC, "checkpoint-latest": PUBLIC, "inclusion-proof": PUBLIC,
