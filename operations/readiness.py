@@ -22,12 +22,12 @@ from datetime import datetime
 from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.models import Min
 from django.utils import timezone
 
-from audit.models import Checkpoint, PendingSeal
+from operations import selectors
 from operations.models import ProcessHeartbeat
 from reports.models import Status, TakedownRequest
+from review import dispatch
 
 
 @dataclass
@@ -59,39 +59,25 @@ def _database_probe() -> None:
 
 
 def _queue_depths() -> dict[str, int]:
-    """Messages waiting in this installation's task queue (the broker's own count)."""
-    name = current_app.conf.task_default_queue
-    with current_app.connection_for_read() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
-        try:
-            declared = conn.default_channel.queue_declare(queue=name, passive=True)
-        except conn.channel_errors as exc:
-            # Redis keeps no trace of an empty queue: "not found" is a depth of zero there.
-            if "NOT_FOUND" in str(exc):
-                return {name: 0}
-            raise
-        return {name: declared.message_count}
+    return {current_app.conf.task_default_queue: dispatch.queue_depth()}
 
 
 def log_status(*, now: datetime) -> dict:
-    waiting = PendingSeal.objects.aggregate(oldest=Min("event__created_at"))
-    latest = Checkpoint.objects.order_by("-tree_size").values("tree_size", "timestamp").first()
-    oldest_age = _age(waiting["oldest"], now)
+    sealing = selectors.log_sealing()
     return {
-        "unsealed_events": PendingSeal.objects.count(),
-        "oldest_unsealed_event_age_seconds": oldest_age,
+        "unsealed_events": sealing.unsealed,
+        "oldest_unsealed_event_age_seconds": _age(sealing.oldest_unsealed_at, now),
         "max_seal_lag_seconds": settings.CRS_READY_MAX_SEAL_LAG.total_seconds(),
-        "latest_checkpoint_tree_size": latest["tree_size"] if latest else 0,
-        "latest_checkpoint_age_seconds": _age(latest["timestamp"], now) if latest else None,
+        "latest_checkpoint_tree_size": sealing.tree_size,
+        "latest_checkpoint_age_seconds": _age(sealing.latest_checkpoint_at, now),
     }
 
 
 def screening_status(*, now: datetime) -> dict:
-    waiting = TakedownRequest.objects.filter(status__in=[Status.SUBMITTED, Status.SCREENING])
     return {
-        "waiting": waiting.count(),
+        "waiting": TakedownRequest.objects.filter(status__in=[Status.SUBMITTED, Status.SCREENING]).count(),
         # Idle past the sweeper's threshold: a lost message or a killed worker, which the sweeper resends.
-        "stuck": waiting.filter(last_activity_at__lt=now - settings.CRS_SWEEP_AFTER).count(),
+        "stuck": selectors.requests_stuck_in_screening(now=now),
         "stuck_after_seconds": settings.CRS_SWEEP_AFTER.total_seconds(),
     }
 

@@ -112,14 +112,27 @@ class LogSize:
         return max(0.0, (now - self.oldest_unsealed_at).total_seconds())
 
 
-def log_size() -> LogSize:
-    events = AuditEvent.objects.count()
+@dataclass(frozen=True)
+class LogSealing:
+    unsealed: int
+    oldest_unsealed_at: datetime | None
+    tree_size: int
+    latest_checkpoint_at: datetime | None
+
+
+def log_sealing() -> LogSealing:
+    """How far sealing has come: what waits (and since when) and the latest checkpoint. Two small queries."""
     pending = PendingSeal.objects.aggregate(n=Count("event_id"), oldest=Min("event__created_at"))
-    checkpoints = Checkpoint.objects.count()
     latest = Checkpoint.objects.order_by("-tree_size").values_list("tree_size", "timestamp").first()
-    return LogSize(events=events, unsealed=pending["n"], tree_size=latest[0] if latest else 0,
-                   checkpoints=checkpoints, latest_checkpoint_at=latest[1] if latest else None,
-                   oldest_unsealed_at=pending["oldest"])
+    return LogSealing(unsealed=pending["n"], oldest_unsealed_at=pending["oldest"],
+                      tree_size=latest[0] if latest else 0, latest_checkpoint_at=latest[1] if latest else None)
+
+
+def log_size() -> LogSize:
+    sealing = log_sealing()
+    return LogSize(events=AuditEvent.objects.count(), unsealed=sealing.unsealed, tree_size=sealing.tree_size,
+                   checkpoints=Checkpoint.objects.count(), latest_checkpoint_at=sealing.latest_checkpoint_at,
+                   oldest_unsealed_at=sealing.oldest_unsealed_at)
 
 
 def export_jobs_by_status_and_format() -> dict[tuple[str, str], int]:

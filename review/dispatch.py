@@ -36,21 +36,26 @@ def screening_enqueue(request_ids: list[int]) -> None:
                        len(request_ids), exc)
 
 
+def queue_depth() -> int:
+    """Messages waiting in this installation's queue, as the broker counts them; raises when it cannot say."""
+    with current_app.connection_for_read() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+        try:
+            return conn.default_channel.queue_declare(queue=current_app.conf.task_default_queue,
+                                                      passive=True).message_count
+        except conn.channel_errors as exc:
+            # Redis keeps no trace of an empty queue: "not found" is a depth of zero there.
+            if "NOT_FOUND" in str(exc):
+                return 0
+            raise
+
+
 def screening_queue_depth() -> int | None:
-    """Messages waiting in this installation's queue, or None when the broker cannot say."""
-    name = current_app.conf.task_default_queue
+    """``queue_depth``, or None when the broker cannot be asked (the sweeper then waits longer)."""
     try:
-        with current_app.connection_for_read() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-            try:
-                return conn.default_channel.queue_declare(queue=name, passive=True).message_count
-            except conn.channel_errors as exc:
-                # Redis keeps no trace of an empty queue: "not found" is a depth of zero there.
-                if "NOT_FOUND" in str(exc):
-                    return 0
-                raise
+        return queue_depth()
     except Exception as exc:  # kombu raises several connection error types
-        logger.warning("could not read the depth of queue %s: %s", name, exc)
+        logger.warning("could not read the depth of the task queue: %s", exc)
         return None
 
 
