@@ -81,6 +81,28 @@ def filing(content: str = "kz-0007", external_id: str | None = None) -> dict:
     return {**body, "external_id": external_id} if external_id else body
 
 
+def file_singles_and_a_bulk(stack: Stack, token: str, prefix: str, *, singles: int,
+                            bulk: int) -> tuple[list[str], list[float]]:
+    """File ``singles`` requests one by one and ``bulk`` in one bulk call: their references and how long each took."""
+    references, answered = [], []
+    for n in range(singles):
+        started = time.monotonic()
+        status, body = http("POST", f"{stack.base}/api/v1/requests/", token=token,
+                            body=filing(external_id=f"{prefix}-single-{n}"))
+        answered.append(time.monotonic() - started)
+        assert status == 201, body
+        references.append(body["reference"])
+    if bulk:
+        started = time.monotonic()
+        status, body = http("POST", f"{stack.base}/api/v1/requests/bulk/", token=token,
+                            body={"requests": [filing(external_id=f"{prefix}-bulk-{n}") for n in range(bulk)]},
+                            headers={"Idempotency-Key": str(uuid.uuid4())})
+        answered.append(time.monotonic() - started)
+        assert status == 201, body
+        references += [result["reference"] for result in body["results"]]
+    return references, answered
+
+
 def status_of(database: Database, references: list[str]) -> dict[str, str]:
     return dict(database.query("SELECT reference, status FROM reports_takedownrequest WHERE reference = ANY(%s)",
                                [references]))
@@ -95,17 +117,7 @@ def test_filings_are_routed_and_sealed_into_a_checkpoint_an_outsider_verifies(de
     stack, database = deployed["stack"], deployed["database"]
     token = token_of(database, "kz-misd-reporter")
 
-    references = []
-    for n in range(3):
-        status, body = http("POST", f"{stack.base}/api/v1/requests/", token=token,
-                            body=filing(external_id=f"single-{n}"))
-        assert status == 201, body
-        references.append(body["reference"])
-    status, body = http("POST", f"{stack.base}/api/v1/requests/bulk/", token=token,
-                        body={"requests": [filing(external_id=f"bulk-{n}") for n in range(5)]},
-                        headers={"Idempotency-Key": str(uuid.uuid4())})
-    assert status == 201, body
-    references += [result["reference"] for result in body["results"]]
+    references, _ = file_singles_and_a_bulk(stack, token, "sealed", singles=3, bulk=5)
 
     poll(lambda: all_routed(database, references), timeout=60, message=f"the worker to route the requests\n"
                                                                         f"{stack.logs()}")
@@ -212,18 +224,7 @@ def test_filing_through_the_api_and_the_portal_survives_a_redis_outage(deployed,
 
     # when: Redis (broker and cache) goes away while reporters keep filing
     redis.stop()
-    references, answered = [], []
-    for _n in range(3):
-        started = time.monotonic()
-        status, body = http("POST", f"{stack.base}/api/v1/requests/", token=token, body=filing())
-        answered.append(time.monotonic() - started)
-        assert status == 201, body
-        references.append(body["reference"])
-    status, body = http("POST", f"{stack.base}/api/v1/requests/bulk/", token=token,
-                        body={"requests": [filing(external_id=f"outage-{n}") for n in range(3)]},
-                        headers={"Idempotency-Key": str(uuid.uuid4())})
-    assert status == 201, body
-    references += [result["reference"] for result in body["results"]]
+    references, answered = file_singles_and_a_bulk(stack, token, "outage", singles=3, bulk=3)
     other = new_page()
     log_in(other, stack.base, "kz-misd-reporter", password)  # the log-in lockout counts without Redis too
     references.append(file_through_the_portal(page, stack.base, "kz-0003"))
@@ -288,12 +289,7 @@ def test_a_worker_killed_mid_screening_loses_nothing_and_a_new_worker_routes_its
     token = token_of(database, "kz-misd-reporter")
     references = []
     for batch in range(2):
-        status, body = http("POST", f"{stack.base}/api/v1/requests/bulk/", token=token,
-                            body={"requests": [filing(external_id=f"kill-{uuid.uuid4().hex[:6]}-{batch}-{n}")
-                                               for n in range(100)]},
-                            headers={"Idempotency-Key": str(uuid.uuid4())})
-        assert status == 201, body
-        references += [result["reference"] for result in body["results"]]
+        references += file_singles_and_a_bulk(stack, token, f"kill-{batch}", singles=0, bulk=100)[0]
 
     def routed() -> int:
         return sum(s in ("queued", "needs_info") for s in status_of(database, references).values())
