@@ -130,7 +130,10 @@ def checkpoint_witness(*, name: str) -> Cosignature | None:
     for _ in range(CONFLICT_RETRIES + 1):
         if old_size > checkpoint.tree_size:
             raise _failed(name, f"witness {name} holds size {old_size}, more than the log's {checkpoint.tree_size}")
-        status, answer = _post(witness, add_checkpoint_body(old_size=old_size, checkpoint=checkpoint))
+        try:
+            status, answer = _post(witness, add_checkpoint_body(old_size=old_size, checkpoint=checkpoint))
+        except WitnessUnavailable as error:
+            raise _failed(name, str(error)) from None
         if status == 409:
             try:
                 old_size = int(answer.decode().strip())
