@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import base64
 
+from django.http import Http404, HttpResponse
+
 from audit import merkle
 from audit.log import Nodes, checkpoint_note
 from audit.models import AuditEvent, LogEntry
@@ -44,3 +46,35 @@ def event_receipt(*, event: AuditEvent) -> bytes | None:
 def receipt_filename(*, event: AuditEvent) -> str:
     subject = event.request.reference if event.request_id else "event"
     return f"{subject}-{event.event_type}-{event.pk}.tlog-proof"
+
+
+# Events whose receipts the parties are offered: the requester's submission and each item's decision.
+RECEIPT_EVENT_TYPES = ("request_submitted", "item_decided")
+
+
+def receipt_events(*, request_id: int, item_position: int | None = None) -> list[AuditEvent]:
+    """The request's events a party may hold a receipt for, oldest first (only one item's decisions if given)."""
+    events = AuditEvent.objects.filter(request_id=request_id, event_type__in=RECEIPT_EVENT_TYPES).select_related(
+        "request", "log_entry").order_by("id")
+    if item_position is not None:
+        return [e for e in events if e.event_type == "item_decided" and e.payload.get("item") == item_position]
+    return list(events)
+
+
+def receipt_response(*, event: AuditEvent) -> HttpResponse:
+    """The receipt as a download; 404 saying why while the event awaits sealing or its witnesses."""
+    receipt = event_receipt(event=event)
+    if receipt is None:
+        raise Http404("This event is not yet sealed under a checkpoint with its witnesses' cosignatures; "
+                      "its receipt is ready within a minute or so.")
+    response = HttpResponse(receipt, content_type=RECEIPT_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(event=event)}"'
+    return response
+
+
+def receipt_event(*, request_id: int, event_id: int, item_position: int | None = None) -> AuditEvent:
+    """One of the request's receipt events (404 for any other event id)."""
+    for event in receipt_events(request_id=request_id, item_position=item_position):
+        if event.pk == event_id:
+            return event
+    raise Http404("This request has no such event with a receipt.")

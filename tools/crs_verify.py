@@ -17,6 +17,8 @@ Runs on an auditor's own machine with the Python standard library and the
 Exit status: 0 all checks passed; 1 a check failed (the output says which); 2 the
 tool could not run (bad arguments, server unreachable, unexpected answer).
 
+    python3 crs_verify.py --receipt CRS-2021-000123-request_submitted-41.tlog-proof --vkey <log vkey> \\
+        [--witness <witness vkey> ... --quorum 2]
     python3 crs_verify.py --url https://crs.example.org --public-key <64 hex> \\
         [--origin crs-simulator/transparency-log] [--state ~/.crs-verify.json] \\
         [--token <auditor api token>] [--event 17 --event 42] [--all-events]
@@ -125,6 +127,88 @@ class TreeBuilder:
         for _, left in reversed(self.stack[:-1]):
             value = node_hash(left, value)
         return value
+
+
+# --- C2SP signed notes, checkpoints and receipts -------------------------------------------
+
+DASH = "\u2014 "
+
+
+def vkey_parse(vkey: str) -> tuple[str, bytes, int, bytes]:
+    """(name, key ID, key type, public key) of a verifier key ``<name>+<8 hex>+<base64(type || key)>``."""
+    try:
+        name, kid, encoded = vkey.strip().split("+", 2)
+        raw = base64.b64decode(encoded, validate=True)
+        key_id = bytes.fromhex(kid)
+    except ValueError:
+        raise CannotRun(f"{vkey!r} is not a verifier key <name>+<8 hex>+<base64 key>") from None
+    if len(raw) != 33 or sha256(name.encode() + b"\n" + raw)[:4] != key_id:
+        raise CannotRun(f"{vkey!r}: its key ID does not match its name and key")
+    return name, key_id, raw[0], raw[1:]
+
+
+def note_check(note: bytes, log_vkey: str, witness_vkeys: list[str], quorum: int) -> tuple[str, int, bytes, int]:
+    """Verify a checkpoint note: the log's signature, then at least ``quorum`` cosignatures by the pinned
+    witnesses. Returns (origin, size, root, witnesses that cosigned)."""
+    text_part, separator, signature_part = note.decode("utf-8").rpartition("\n\n")
+    if not separator:
+        raise CheckFailed("the checkpoint is not a signed note")
+    text = (text_part + "\n").encode()
+    lines = text_part.split("\n")
+    if len(lines) < 3:
+        raise CheckFailed("the checkpoint lacks its origin, size and root")
+    name, key_id, key_type, public_key = vkey_parse(log_vkey)
+    witnesses = {}
+    for vkey in witness_vkeys:
+        w_name, w_id, w_type, w_key = vkey_parse(vkey)
+        if w_type != 0x04:
+            raise CannotRun(f"{vkey!r} is not a witness's cosignature key (type 0x04)")
+        witnesses[(w_name, w_id)] = w_key
+    log_signed, cosigned = False, set()
+    for line in filter(None, signature_part.split("\n")):
+        signer, _, encoded = line.removeprefix(DASH).partition(" ")
+        raw = base64.b64decode(encoded)
+        try:
+            if (signer, raw[:4]) == (name, key_id):
+                Ed25519PublicKey.from_public_bytes(public_key).verify(raw[4:], text)
+                log_signed = True
+            elif (signer, raw[:4]) in witnesses and len(raw) == 76:
+                message = f"cosignature/v1\ntime {int.from_bytes(raw[4:12], 'big')}\n".encode() + text
+                Ed25519PublicKey.from_public_bytes(witnesses[(signer, raw[:4])]).verify(raw[12:], message)
+                cosigned.add(signer)
+        except InvalidSignature:
+            raise CheckFailed(f"the signature by {signer} on the checkpoint does not verify") from None
+    if not log_signed:
+        raise CheckFailed(f"the checkpoint carries no signature by the pinned log key {name}")
+    if lines[0] != name:
+        raise CheckFailed(f"the checkpoint names log {lines[0]!r}, not the pinned {name!r}")
+    if len(cosigned) < quorum:
+        raise CheckFailed(f"the checkpoint has {len(cosigned)} cosignature(s) by pinned witnesses, {quorum} needed: "
+                          "without them nothing shows others were shown the same log")
+    return lines[0], int(lines[1]), base64.b64decode(lines[2]), len(cosigned)
+
+
+def check_receipt(data: bytes, log_vkey: str, witness_vkeys: list[str], quorum: int) -> str:
+    """A c2sp.org/tlog-proof@v1 receipt: the event it carries is in the log its checkpoint signs."""
+    head, separator, note = data.partition(b"\n\n")
+    lines = head.decode("utf-8").split("\n")
+    if not separator or lines[0] != "c2sp.org/tlog-proof@v1":
+        raise CheckFailed("the file is not a c2sp.org/tlog-proof@v1 receipt")
+    extra = None
+    if lines[1].startswith("extra "):
+        extra = base64.b64decode(lines.pop(1)[6:])
+    if extra is None:
+        raise CheckFailed("the receipt does not carry the event (its extra line)")
+    if not lines[1].startswith("index ") or not lines[1][6:].isdigit():
+        raise CheckFailed("the receipt has no index line")
+    index = int(lines[1][6:])
+    proof = [base64.b64decode(line) for line in lines[2:]]
+    origin, size, root, cosigned = note_check(note, log_vkey, witness_vkeys, quorum)
+    if not verify_inclusion(leaf_hash(extra), index, size, proof, root):
+        raise CheckFailed(f"the receipt's event is not leaf {index} of the checkpoint's tree of {size}")
+    event = json.loads(extra)
+    return (f"event {event.get('type')} of {event.get('request')} at {event.get('at')} is leaf {index} of "
+            f"{origin} at size {size} ({cosigned} witness cosignature(s))")
 
 
 # --- The server -------------------------------------------------------------------------
@@ -251,8 +335,12 @@ def check_all_events(server: Server, size: int, root: bytes) -> str:
 def run(arguments: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", required=True, help="The site, e.g. https://crs.example.org")
-    parser.add_argument("--public-key", required=True, help="The log's Ed25519 public key (hex), pinned by you.")
+    parser.add_argument("--url", help="The site, e.g. https://crs.example.org")
+    parser.add_argument("--public-key", help="The log's Ed25519 public key (hex), pinned by you.")
+    parser.add_argument("--receipt", help="Check an offline .tlog-proof receipt (needs --vkey only, no network).")
+    parser.add_argument("--vkey", help="The log's verifier key, e.g. from /log/vkey, pinned by you.")
+    parser.add_argument("--witness", action="append", default=[], help="A witness's verifier key (repeatable).")
+    parser.add_argument("--quorum", type=int, default=0, help="Cosignatures by --witness keys required.")
     parser.add_argument("--origin", help="The log's origin line, if you pin it too.")
     parser.add_argument("--state", default=str(Path.home() / ".crs-verify.json"),
                         help="Where the last verified checkpoint is kept (default ~/.crs-verify.json).")
@@ -260,6 +348,22 @@ def run(arguments: list[str]) -> int:
     parser.add_argument("--event", type=int, action="append", default=[], help="A log index to check (repeatable).")
     parser.add_argument("--all-events", action="store_true", help="Re-hash every event (needs --token).")
     args = parser.parse_args(arguments)
+    if args.receipt:
+        if not args.vkey:
+            print("error: --receipt needs --vkey", file=sys.stderr)
+            return 2
+        try:
+            print(f"OK   {check_receipt(Path(args.receipt).read_bytes(), args.vkey, args.witness, args.quorum)}")
+        except CheckFailed as failure:
+            print(f"FAIL {failure}")
+            return 1
+        except (CannotRun, OSError, ValueError) as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        return 0
+    if not args.url or not args.public_key:
+        print("error: give --url and --public-key (or --receipt FILE --vkey KEY)", file=sys.stderr)
+        return 2
 
     try:
         public_key = bytes.fromhex(args.public_key)
