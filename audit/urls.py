@@ -13,8 +13,8 @@ app_name = "audit"
 router = SimpleRouter()
 router.register("events", api.AuditEventViewSet, basename="audit-event")
 
-# A tile index: three-digit groups, all but the last with an "x"; a partial tile adds ".p/<width>".
-TILE = r"(?P<path>(?:x[0-9]{3}/)*[0-9]{3}(?:\.p/[0-9]+)?)"
+# A tile index (x001/234, or 005.p/17 for a partial tile): the view parses and checks it (audit/tiles.py).
+TILE = r"(?P<path>[x0-9/.p]+)"
 
 urlpatterns = [
     path("api/v1/audit/", include(router.urls)),

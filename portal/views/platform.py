@@ -95,7 +95,9 @@ def platform_notice(request, item_id: int):
 def platform_notice_receipt(request, item_id: int, event_id: int):
     """The affected user's offline receipt for the decision about their post."""
     own_account = _own_platform_account(request.user)
-    notice = portal_selectors.notice_for_author(account=own_account, item_id=item_id) if own_account else None
+    if own_account is None:
+        return render(request, "portal/forbidden.html", {"reason": "not_affected_user"}, status=403)
+    notice = portal_selectors.notice_for_author(account=own_account, item_id=item_id)
     if notice is None:
         raise Http404("No notice about your posts has this number.")
     return receipts.receipt_response(event=receipts.receipt_event(
