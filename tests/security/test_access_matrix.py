@@ -103,6 +103,7 @@ EXPECTED: dict[str, dict] = {
     "classroom:home": PUBLIC, "classroom:join": PUBLIC,
     "classroom:new": rule(FORBIDDEN, login={"anonymous"}, ok={"instructor", "admin"}),
     "classroom:exercise": RUNS_EXERCISE, "classroom:debrief": RUNS_EXERCISE, "classroom:debrief-print": RUNS_EXERCISE,
+    "classroom:split-view": RUNS_EXERCISE,
     "classroom:assign": RUNS_EXERCISE_POST, "classroom:distribute": RUNS_EXERCISE_POST,
     "classroom:open": RUNS_EXERCISE_POST,
     # Closing is final: its page asks first (GET), and only its form closes.
