@@ -15,13 +15,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from audit import merkle, signing
 from audit.canonical import canonical_bytes, event_document
-from audit.models import AuditEvent, Checkpoint, LogEntry, PendingSeal, TreeNode
+from audit.models import AuditEvent, Checkpoint, Cosignature, LogEntry, PendingSeal, TreeNode
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def tree_size() -> int:
     return latest or 0
 
 
-class _Nodes:
+class Nodes:
     """Complete-subtree hashes, read from the database once and kept for the life of the object."""
 
     def __init__(self) -> None:
@@ -83,7 +84,7 @@ class _Nodes:
         return merkle.node_hash(self.subtree(start, start + k), self.subtree(start + k, end))
 
 
-def _frontier(size: int, nodes: _Nodes) -> list[tuple[int, int, bytes]]:
+def _frontier(size: int, nodes: Nodes) -> list[tuple[int, int, bytes]]:
     """The right edge of a tree of ``size`` leaves: its perfect subtrees as (level, index, hash)."""
     parts = merkle.perfect_subtrees(size)
     nodes.fetch(parts)
@@ -110,9 +111,32 @@ def _extend(frontier: list[tuple[int, int, bytes]], size: int, leaves: list[byte
 
 def _sign_checkpoint(size: int, root: bytes) -> Checkpoint:
     now = timezone.now()
-    body = signing.checkpoint_body(origin=settings.CRS_LOG_ORIGIN, tree_size=size, root_hash=root, timestamp=now)
-    return Checkpoint.objects.create(tree_size=size, root_hash=root, timestamp=now, signature=signing.sign(body),
-                                     public_key=signing.public_key_bytes())
+    origin = settings.CRS_LOG_ORIGIN
+    body = signing.checkpoint_body(origin=origin, tree_size=size, root_hash=root, timestamp=now)
+    checkpoint = Checkpoint.objects.create(tree_size=size, root_hash=root, timestamp=now, origin=origin,
+                                           signature=signing.sign(body), public_key=signing.public_key_bytes())
+    # Witnesses hear of it once it is committed; each in its own task, so one that is down delays only itself.
+    for witness in settings.CRS_LOG_WITNESSES:
+        transaction.on_commit(lambda name=witness["name"]: current_app.send_task(
+            "audit.tasks.checkpoint_witness", args=[name]))
+    return checkpoint
+
+
+def checkpoint_text(checkpoint: Checkpoint) -> bytes:
+    """The checkpoint's note text (c2sp.org/tlog-checkpoint): the exact bytes the log and witnesses sign."""
+    return signing.checkpoint_body(origin=checkpoint.origin, tree_size=checkpoint.tree_size,
+                                   root_hash=bytes(checkpoint.root_hash), timestamp=checkpoint.timestamp)
+
+
+def checkpoint_note(checkpoint: Checkpoint, cosignatures: Iterable[Cosignature] = ()) -> bytes:
+    """The checkpoint as a signed note: its text, an empty line, the log's signature, then each cosignature."""
+    key_id = signing.note_key_id(name=checkpoint.origin, public_key=bytes(checkpoint.public_key))
+    lines = [signing.signature_line(name=checkpoint.origin, key_id=key_id, signature=bytes(checkpoint.signature))]
+    for cosignature in cosignatures:
+        lines.append(signing.signature_line(
+            name=cosignature.witness, key_id=bytes(cosignature.key_id),
+            signature=cosignature.cosigned_at.to_bytes(8, "big") + bytes(cosignature.signature)))
+    return checkpoint_text(checkpoint) + b"\n" + "".join(lines).encode()
 
 
 def log_seal(*, batch_limit: int | None = None) -> Checkpoint | None:
@@ -129,7 +153,7 @@ def log_seal(*, batch_limit: int | None = None) -> Checkpoint | None:
             return None
         events = list(AuditEvent.objects.filter(id__in=pending).order_by("id").values_list("id", "canonical"))
         size = tree_size()
-        nodes = _Nodes()
+        nodes = Nodes()
         frontier = _frontier(size, nodes)
         leaves = [merkle.leaf_hash(bytes(canonical)) for _, canonical in events]
         completed: list[tuple[int, int, bytes]] = []
@@ -168,7 +192,7 @@ def inclusion_proof(*, index: int, size: int) -> dict:
     _known_size(size)
     if not 0 <= index < size:
         raise ProofError(f"Leaf {index} is not in the tree of size {size}.")
-    nodes = _Nodes()
+    nodes = Nodes()
     path = merkle.inclusion_path(index, size, nodes.subtree)
     root = bytes(Checkpoint.objects.get(tree_size=size).root_hash)
     return {"leaf_index": index, "tree_size": size, "leaf_hash": nodes.get(0, index).hex(),
@@ -181,7 +205,7 @@ def consistency_proof(*, first: int, second: int) -> dict:
         raise ProofError("Give 0 < first <= second.")
     _known_size(first)
     _known_size(second)
-    nodes = _Nodes()
+    nodes = Nodes()
     proof = merkle.consistency_path(first, second, nodes.subtree)
     roots = dict(Checkpoint.objects.filter(tree_size__in=[first, second]).values_list("tree_size", "root_hash"))
     return {"first": first, "second": second, "first_root": bytes(roots[first]).hex(),
@@ -189,12 +213,11 @@ def consistency_proof(*, first: int, second: int) -> dict:
 
 
 def checkpoint_document(checkpoint: Checkpoint) -> dict:
-    body = signing.checkpoint_body(origin=settings.CRS_LOG_ORIGIN, tree_size=checkpoint.tree_size,
-                                   root_hash=bytes(checkpoint.root_hash), timestamp=checkpoint.timestamp)
+    body = checkpoint_text(checkpoint)
     return {"tree_size": checkpoint.tree_size, "root_hash": bytes(checkpoint.root_hash).hex(),
             "timestamp": checkpoint.timestamp, "signature": bytes(checkpoint.signature).hex(),
             "public_key": bytes(checkpoint.public_key).hex(), "key_id": signing.key_id(bytes(checkpoint.public_key)),
-            "origin": settings.CRS_LOG_ORIGIN, "signed_note": base64.b64encode(body).decode()}
+            "origin": checkpoint.origin, "signed_note": base64.b64encode(body).decode()}
 
 
 # --- Seal status for timelines ---------------------------------------------------------------
@@ -319,8 +342,7 @@ def log_verify(*, chunk: int = 2000, progress=None) -> Verification:
 
 def _check_checkpoint(result: Verification, checkpoint: Checkpoint, root: bytes) -> None:
     result.checkpoints_checked += 1
-    body = signing.checkpoint_body(origin=settings.CRS_LOG_ORIGIN, tree_size=checkpoint.tree_size,
-                                   root_hash=bytes(checkpoint.root_hash), timestamp=checkpoint.timestamp)
+    body = checkpoint_text(checkpoint)
     if bytes(checkpoint.root_hash) != root:
         result.fail(leaf_index=checkpoint.tree_size - 1, event_id=None,
                     reason=f"checkpoint {checkpoint.tree_size}: signed root differs from the recomputed tree")
@@ -334,7 +356,7 @@ def _check_nodes(result: Verification, completed: list[tuple[int, int, bytes]]) 
     """The stored complete subtrees (which proofs are built from) must equal the recomputed ones."""
     if not completed:
         return
-    nodes = _Nodes()
+    nodes = Nodes()
     nodes.fetch((level, index) for level, index, _ in completed)
     for level, index, value in completed:
         stored = nodes.cache.get((level, index))
@@ -350,4 +372,4 @@ def log_public_status() -> dict:
     """What the public transparency page shows of the log: the key to pin and the latest checkpoint."""
     latest = Checkpoint.objects.order_by("-tree_size").first()
     return {"public_key": signing.public_key_bytes().hex(), "origin": settings.CRS_LOG_ORIGIN,
-            "checkpoint": checkpoint_document(latest) if latest else None}
+            "vkey": signing.log_vkey(), "checkpoint": checkpoint_document(latest) if latest else None}

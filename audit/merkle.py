@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Callable
 
 Subtree = Callable[[int, int], bytes]
+HASH_SIZE = 32  # bytes, SHA-256
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -91,3 +92,55 @@ def consistency_path(first: int, second: int, subtree: Subtree) -> list[bytes]:
         proof.append(subtree(start, end))
     proof.reverse()
     return proof
+
+
+# --- Verification (RFC 9162 sections 2.1.3.2 and 2.1.4.2) ---------------------------------
+
+def inclusion_verify(*, leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> bool:
+    """Whether ``proof`` shows that ``leaf`` is leaf ``index`` of the tree of ``size`` leaves with ``root``."""
+    if not 0 <= index < size or any(len(h) != HASH_SIZE for h in (leaf, root, *proof)):
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node_hash(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and r == root
+
+
+def consistency_verify(*, first: int, second: int, first_root: bytes, second_root: bytes,
+                       proof: list[bytes]) -> bool:
+    """Whether ``proof`` shows the tree of ``second`` leaves extends the tree of ``first`` leaves.
+
+    A proof from the empty tree is refused (as RFC 9162 and the transparency-dev vectors do):
+    every tree extends it, so there is nothing to prove; callers that accept size 0 say so.
+    """
+    if not 0 < first <= second:
+        return False
+    if first == second:
+        return not proof and first_root == second_root
+    if not proof or any(len(h) != HASH_SIZE for h in (first_root, second_root, *proof)):
+        return False
+    if first & (first - 1) == 0:
+        proof = [first_root, *proof]
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node_hash(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return fr == first_root and sr == second_root and sn == 0

@@ -91,6 +91,8 @@ class Checkpoint(models.Model):
     timestamp = models.DateTimeField()
     signature = models.BinaryField(max_length=64)
     public_key = models.BinaryField(max_length=32)
+    # The origin line it was signed with (and so the key name): a log renamed later keeps its old notes valid.
+    origin = models.CharField(max_length=200)
 
     class Meta:
         ordering = ["-tree_size"]
@@ -99,6 +101,42 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint at size {self.tree_size}"
+
+
+class Cosignature(models.Model):
+    """A witness's cosignature of a checkpoint (c2sp.org/tlog-cosignature v1.0.1).
+
+    Stored as the witness sent it: the checkpoint is served with one signature line per
+    cosignature, and anyone holding the witness's key checks it without asking us.
+    """
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="cosignatures")
+    witness = models.CharField(max_length=200, help_text="The witness's key name.")
+    key_id = models.BinaryField(max_length=4)
+    cosigned_at = models.BigIntegerField(help_text="The witness's time, UNIX seconds.")
+    signature = models.BinaryField(max_length=64)
+
+    class Meta:
+        ordering = ["checkpoint_id", "witness"]
+        constraints = [models.UniqueConstraint(fields=["checkpoint", "witness"], name="cosignature_once")]
+
+    def __str__(self) -> str:
+        return f"{self.witness} cosigned size {self.checkpoint_id}"
+
+
+class WitnessState(models.Model):
+    """What the log knows of one configured witness: the size it last cosigned, and its last failure."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    cosigned_size = models.BigIntegerField(default=0, help_text="The largest tree size this witness cosigned.")
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+    # The size the witness says it holds (from a 409 answer): the next submission proves consistency from it.
+    witness_size = models.BigIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"witness {self.name} at size {self.cosigned_size}"
 
 
 class ExportFormat(models.TextChoices):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, WitnessState
 from reports import roles
 from reports.models import Exercise
 
@@ -50,3 +52,27 @@ def event_record(event: AuditEvent) -> dict:
 
 def event_records(events: Iterable[AuditEvent]) -> list[dict]:
     return [event_record(event) for event in events]
+
+
+# --- Witnesses --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WitnessStatus:
+    name: str
+    cosigned_size: int  # 0 until the witness cosigned a checkpoint
+    cosigned_at: datetime | None
+    last_error: str  # empty when its last submission succeeded
+    last_error_at: datetime | None
+
+
+def witness_statuses() -> list[WitnessStatus]:
+    """Each configured witness's last cosigned size and last failure (for readiness and the admin), in one query."""
+    states = {s.name: s for s in WitnessState.objects.filter(name__in=[w["name"] for w in settings.CRS_LOG_WITNESSES])}
+    statuses = []
+    for witness in settings.CRS_LOG_WITNESSES:
+        state = states.get(witness["name"])
+        statuses.append(WitnessStatus(name=witness["name"], cosigned_size=state.cosigned_size if state else 0,
+                                      cosigned_at=state.cosigned_at if state else None,
+                                      last_error=state.last_error if state else "",
+                                      last_error_at=state.last_error_at if state else None))
+    return statuses

@@ -17,4 +17,5 @@ urlpatterns = [
     path(EXERCISE + "close/", views.exercise_close, name="close"),
     path(EXERCISE + "debrief/", views.debrief, name="debrief"),
     path(EXERCISE + "debrief/print/", views.debrief_print, name="debrief-print"),
+    path(EXERCISE + "split-view/", views.split_view_page, name="split-view"),
 ]

@@ -23,6 +23,7 @@ from classroom import selectors, services
 from classroom.debrief import exercise_debrief
 from classroom.forms import ExerciseForm, JoinForm, RoleForm
 from classroom.services import may_run
+from classroom.split_view import split_view
 from reports.errors import DomainError
 from reports.forms import add_domain_errors
 from reports.models import Exercise, ExerciseRole
@@ -261,3 +262,10 @@ def debrief(request, slug: str):
 @login_required
 def debrief_print(request, slug: str):
     return _debrief_page(request, slug, "classroom/debrief_print.html")
+
+
+@login_required
+def split_view_page(request, slug: str):
+    """What a split view of the exercise's log would look like, and why witnesses rule it out."""
+    exercise, _ = _debrief_context(request, slug)
+    return render(request, "classroom/split_view.html", {"exercise": exercise, "view": split_view(exercise=exercise)})

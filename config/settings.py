@@ -227,6 +227,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULER = "operations.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     "log-seal-all": {"task": "audit.tasks.log_seal_all", "schedule": timedelta(seconds=5)},
+    # Catches up witnesses that missed a checkpoint (down, or answered late).
+    "checkpoints-witness": {"task": "audit.tasks.checkpoints_witness", "schedule": timedelta(seconds=60)},
     "sla-watch": {"task": "review.tasks.sla_watch", "schedule": timedelta(seconds=60)},
     # Often: a worker killed mid-screening leaves requests that this finds (review/services/screening.py).
     "stuck-requests-sweep": {"task": "review.tasks.stuck_requests_sweep", "schedule": timedelta(seconds=10)},
@@ -252,8 +254,37 @@ CRS_CLAIM_TTL = timedelta(minutes=env_int("CRS_CLAIM_TTL_MIN", 60))
 # Ed25519 signing key for checkpoints: base64 of the 32-byte seed, or a file holding it.
 # The embedded default creates the file on first use, outside the repository.
 CRS_LOG_SIGNING_KEY = env_str("CRS_LOG_SIGNING_KEY", "")
-# The log's name in its checkpoints: verifiers pin it together with the public key.
-CRS_LOG_ORIGIN = env_str("CRS_LOG_ORIGIN", "crs-simulator/transparency-log")
+# The log's name (c2sp.org/tlog-checkpoint origin, also its key name): verifiers pin it with the
+# key. A schema-less URL: by default the site's first public host and the path the log is served at.
+_public_hosts = [h.lstrip(".") for h in ALLOWED_HOSTS if h not in ("*", "localhost", "127.0.0.1", "[::1]")]
+CRS_LOG_ORIGIN = env_str("CRS_LOG_ORIGIN", f"{(_public_hosts or ['localhost'])[0]}/log")
+if not CRS_LOG_ORIGIN or any(c.isspace() or c == "+" for c in CRS_LOG_ORIGIN):
+    raise ImproperlyConfigured(f"CRS_LOG_ORIGIN must be a name without spaces or '+', e.g. crs.example.org/log, "
+                               f"not {CRS_LOG_ORIGIN!r}.")
+
+
+def _witnesses(raw: str) -> list[dict]:
+    """CRS_LOG_WITNESSES: entries separated by ';' or newlines, each '<witness vkey> <add-checkpoint URL prefix>'."""
+    witnesses = []
+    for entry in filter(None, (part.strip() for part in raw.replace("\n", ";").split(";"))):
+        fields = entry.split()
+        if len(fields) != 2 or fields[0].count("+") < 2 or not fields[1].startswith(("http://", "https://")):
+            raise ImproperlyConfigured(f"CRS_LOG_WITNESSES: {entry!r} is not '<witness vkey> <http(s) URL>'.")
+        witnesses.append({"name": fields[0].split("+")[0], "vkey": fields[0], "url": fields[1].rstrip("/")})
+    if len({w["name"] for w in witnesses}) != len(witnesses):
+        raise ImproperlyConfigured("CRS_LOG_WITNESSES names one witness twice.")
+    return witnesses
+
+
+# Independent witnesses the log submits each new checkpoint to (c2sp.org/tlog-witness v1.0.0).
+CRS_LOG_WITNESSES = _witnesses(env_str("CRS_LOG_WITNESSES", ""))
+# How many witness cosignatures a checkpoint needs before receipts cite it.
+CRS_LOG_WITNESS_QUORUM = env_int("CRS_LOG_WITNESS_QUORUM", 0)
+if not 0 <= CRS_LOG_WITNESS_QUORUM <= len(CRS_LOG_WITNESSES):
+    raise ImproperlyConfigured(f"CRS_LOG_WITNESS_QUORUM={CRS_LOG_WITNESS_QUORUM} needs as many witnesses in "
+                               f"CRS_LOG_WITNESSES (there are {len(CRS_LOG_WITNESSES)}).")
+# Seconds the log waits for a witness's answer before trying again later.
+CRS_LOG_WITNESS_TIMEOUT_S = env_int("CRS_LOG_WITNESS_TIMEOUT_S", 10)
 # Events sealed per sequencer transaction (one checkpoint each).
 CRS_LOG_BATCH = env_int("CRS_LOG_BATCH", 5000)
 CRS_LOG_SIGNING_KEY_FILE = Path(

@@ -8,11 +8,12 @@ import django_filters
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from audit import receipts
 from filing.selectors import (
     content_for_exercise,
     provisions_for_jurisdiction,
@@ -81,6 +82,13 @@ class RequestFilter(django_filters.FilterSet):
         fields = ["status", "category", "submitted_after", "submitted_before"]
 
 
+class ReceiptSerializer(serializers.Serializer):
+    event = serializers.IntegerField(help_text="The audit event's id.")
+    type = serializers.CharField(help_text="request_submitted or item_decided.")
+    sealed = serializers.BooleanField(help_text="Whether the event is in the log yet.")
+    url = serializers.URLField(help_text="Where to download its .tlog-proof receipt.")
+
+
 class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your agency's takedown requests. Another agency's references answer 404."""
 
@@ -116,6 +124,25 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = input_serializer(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return self._detail(act(own, serializer.validated_data, serializer))
+
+    @extend_schema(responses={200: ReceiptSerializer(many=True)},
+                   description="The request's events you can hold an offline receipt for (c2sp.org/tlog-proof): "
+                               "its submission and each item's decision, each with its download address.")
+    @action(detail=True, methods=["get"])
+    def receipts(self, request, reference: str):
+        own = self._own(reference)
+        return Response([{"event": e.pk, "type": e.event_type, "sealed": hasattr(e, "log_entry"),
+                          "url": request.build_absolute_uri(f"{request.path.rstrip('/')}/{e.pk}/")}
+                         for e in receipts.receipt_events(request_id=own.pk)])
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR,
+                              404: OpenApiResponse(description="Not sealed under a witnessed checkpoint yet.")},
+                   description="An offline receipt (c2sp.org/tlog-proof@v1) that the event is in the transparency "
+                               "log; it verifies with the log's verifier key alone (`crs_verify.py --receipt`).")
+    @action(detail=True, methods=["get"], url_path=r"receipts/(?P<event_id>[0-9]+)")
+    def receipt(self, request, reference: str, event_id: str):
+        own = self._own(reference)
+        return receipts.receipt_response(event=receipts.receipt_event(request_id=own.pk, event_id=int(event_id)))
 
     def _own(self, reference: str) -> TakedownRequest:
         """One of the agency's requests. Looked up before the body is read: another agency's is simply missing."""

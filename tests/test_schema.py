@@ -28,7 +28,8 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/audit/exports/{id}/download/"), ("get", "/api/v1/transparency/"),
     ("get", "/api/v1/audit/checkpoints/"), ("get", "/api/v1/audit/checkpoints/latest/"),
     ("get", "/api/v1/audit/events/{index}/proof/"), ("get", "/api/v1/audit/consistency/"),
-    ("get", "/api/v1/audit/verify/"), ("get", "/api/v1/audit/uniformity/"),
+    ("get", "/api/v1/requests/{reference}/receipts/"), ("get", "/api/v1/requests/{reference}/receipts/{event_id}/"),
+    ("get", "/log/tile/entries/{path}"), ("get", "/api/v1/audit/verify/"), ("get", "/api/v1/audit/uniformity/"),
 }
 # Open to anyone: the public figures, and the log's checkpoints and proofs (they reveal only hashes).
 PUBLIC_PATHS = {"/api/v1/transparency/", "/api/v1/audit/checkpoints/", "/api/v1/audit/checkpoints/latest/",

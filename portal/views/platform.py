@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from audit import receipts
 from filing.services import draft_add_content
 from portal import selectors as portal_selectors
 from portal.forms import AppealForm, FeedFilterForm
@@ -84,8 +85,23 @@ def platform_notice(request, item_id: int):
             messages.success(request, "Your appeal is filed. A reviewer who did not make the decision will "
                                       "look at it, and you will find the answer here.")
             return redirect("portal:platform-notice", item_id=item_id)
-    return render(request, "portal/notice.html", {"notice": notice, "form": form, "own_account": own_account},
+    decisions = receipts.receipt_events(request_id=notice.item.request_id, item_position=notice.item.position)
+    return render(request, "portal/notice.html", {"notice": notice, "form": form, "own_account": own_account,
+                                                  "receipt_events": decisions},
                   status=400 if form.errors else 200)
+
+
+@login_required
+def platform_notice_receipt(request, item_id: int, event_id: int):
+    """The affected user's offline receipt for the decision about their post."""
+    own_account = _own_platform_account(request.user)
+    if own_account is None:
+        return render(request, "portal/forbidden.html", {"reason": "not_affected_user"}, status=403)
+    notice = portal_selectors.notice_for_author(account=own_account, item_id=item_id)
+    if notice is None:
+        raise Http404("No notice about your posts has this number.")
+    return receipts.receipt_response(event=receipts.receipt_event(
+        request_id=notice.item.request_id, event_id=event_id, item_position=notice.item.position))
 
 
 @reporter_view

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from audit import receipts
 from audit.models import AuditEvent
 from filing import services
 from filing.inputs import request_as_input
@@ -91,6 +92,7 @@ def _render_detail(request, req: TakedownRequest, *, status: int = 200, **bound_
     asked_fields = respond_form.asked_fields(req.missing_parts or [])
     return render(request, "portal/request_detail.html", {
         "account": account, "req": req, "state": state, "timeline": timeline,
+        "receipt_events": receipts.receipt_events(request_id=req.pk),
         "checks": [r for r in req.check_results.all() if r.round == req.screening_round],
         "items": [(item, decisions.get(item.pk)) for item in req.items.all()],
         "citations": list(req.citations.all()),
@@ -197,3 +199,11 @@ def evidence_download(request, reference: str, evidence_id: int):
     response["Cache-Control"] = "private, no-store"
     return response
 
+
+
+@reporter_view
+@require_GET
+def request_receipt(request, reference: str, event_id: int):
+    """The requester's offline receipt for the request's submission or one of its decisions."""
+    req = own_request_or_404(request.reporter, reference)
+    return receipts.receipt_response(event=receipts.receipt_event(request_id=req.pk, event_id=event_id))

@@ -99,11 +99,16 @@ EXPECTED: dict[str, dict] = {
     "portal:platform-report": REPORTER_POST,
     # A notice and its appeal are for the post's author (a student playing an affected user), nobody else.
     "portal:platform-notice": rule(FORBIDDEN, login={"anonymous"}),
+    "portal:platform-notice-receipt": rule(FORBIDDEN, login={"anonymous"}),
+    # The log as C2SP tiles: the checkpoint, the key and hash tiles are public; entries are the auditors'.
+    "audit:log-checkpoint": PUBLIC, "audit:log-vkey": PUBLIC, "audit:log-tile": PUBLIC,
+    "audit:log-entries": AUDITOR_API,
     # Classroom exercises: the instructor who created one (or an administrator) runs it; to anyone else
     # outside it, it does not exist. Anyone may open the join page; students find their exercise from /exercises/.
     "classroom:home": PUBLIC, "classroom:join": PUBLIC,
     "classroom:new": rule(FORBIDDEN, login={"anonymous"}, ok={"instructor", "admin"}),
     "classroom:exercise": RUNS_EXERCISE, "classroom:debrief": RUNS_EXERCISE, "classroom:debrief-print": RUNS_EXERCISE,
+    "classroom:split-view": RUNS_EXERCISE,
     "classroom:assign": RUNS_EXERCISE_POST, "classroom:distribute": RUNS_EXERCISE_POST,
     "classroom:open": RUNS_EXERCISE_POST,
     # Closing is final: its page asks first (GET), and only its form closes.
@@ -116,13 +121,13 @@ EXPECTED: dict[str, dict] = {
     "portal:draft-edit": A_ONLY_PAGE, "portal:draft-review": A_ONLY_PAGE,
     "portal:draft-submit": REPORTER_POST, "portal:request-respond": REPORTER_POST,
     "portal:request-withdraw": REPORTER_POST, "portal:request-reconsider": REPORTER_POST,
-    "portal:evidence-add": REPORTER_POST,
+    "portal:evidence-add": REPORTER_POST, "portal:request-receipt": A_ONLY_PAGE,
     # Evidence goes to the filing agency and to those who read request data; to anyone else it does not exist.
     "portal:evidence-download": rule(MISSING, login={"anonymous"}, ok={"reporter_a"} | REQUEST_DATA_READERS),
     # The reporters' API.
     "request-list": REPORTER_API, "request-detail": A_ONLY_API, "request-bulk": POST_ONLY_API,
     "request-evidence": POST_ONLY_API, "request-reconsider": POST_ONLY_API, "request-respond": POST_ONLY_API,
-    "request-withdraw": POST_ONLY_API,
+    "request-withdraw": POST_ONLY_API, "request-receipts": A_ONLY_API, "request-receipt": A_ONLY_API,
     "jurisdiction-list": SIGNED_IN_API, "jurisdiction-provisions": SIGNED_IN_API,
     "content-list": SIGNED_IN_API, "content-detail": SIGNED_IN_API,
     # The auditors' API.
@@ -286,6 +291,7 @@ def world(kz_scenario, violating_content_code, tmp_path, settings):
         "content_id": violating_content_code, "code": "KZ", "index": "0", "queue": "policy",
         "item_id": str(request.items.get().pk), "uidb64": "MQ", "token": "set-password", "id": str(users["admin"].pk),
         "app_label": "reports", "slug": exercise.slug, "member_id": str(student.pk),
+        "event_id": str(request.events.get(event_type="request_submitted").pk), "level": "0", "path": "000.p/1",
     }
     return {"users": users, "request": request, "draft": draft, "values": values}
 

@@ -130,7 +130,7 @@ def pages(world) -> list[str]:
     values = {"reference": world["decided"].reference, "content_id": "kz-0001", "code": "KZ", "index": "0",
               "queue": "legal", "item_id": str(world["decided"].items.get().pk), "uidb64": "MQ", "token": "x",
               "id": "1", "pk": "1", "evidence_id": str(world["decided"].evidence.get().pk), "app_label": "reports",
-              "slug": world["exercise"].slug, "member_id": "1"}
+              "slug": world["exercise"].slug, "member_id": "1", "event_id": "1", "level": "0", "path": "000.p/1"}
     paths = []
     for name, route in named_urls():
         if name in NOT_REQUESTED or "logout" in name or "delete" in name:
