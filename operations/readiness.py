@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from audit.selectors import witness_statuses
 from operations import selectors
 from operations.models import ProcessHeartbeat
 from reports.models import Status, TakedownRequest
@@ -82,6 +83,17 @@ def screening_status(*, now: datetime) -> dict:
     }
 
 
+def witness_status(*, now: datetime, tree_size: int) -> dict:
+    """Each configured witness's last cosigned size: reported, never judged (a witness that is down delays
+    only its own cosignature; receipts wait for the quorum)."""
+    return {
+        "quorum": settings.CRS_LOG_WITNESS_QUORUM,
+        "witnesses": [{"name": w.name, "cosigned_size": w.cosigned_size, "behind": tree_size - w.cosigned_size,
+                       "cosigned_age_seconds": _age(w.cosigned_at, now), "last_error": w.last_error or None}
+                      for w in witness_statuses()],
+    }
+
+
 def _process_status(heartbeats: list[ProcessHeartbeat], role: str, *, now: datetime) -> dict:
     stale = settings.CRS_READY_PROCESS_STALE.total_seconds()
     ages = {h.hostname: _age(h.seen_at, now) for h in heartbeats if h.role == role}
@@ -104,6 +116,7 @@ def readiness_report(*, now: datetime | None = None) -> Readiness:
         checks["beat"] = _process_status(heartbeats, ProcessHeartbeat.Role.BEAT, now=now)
         log = log_status(now=now)
         checks["screening"] = screening_status(now=now)
+        checks["witnesses"] = witness_status(now=now, tree_size=log["latest_checkpoint_tree_size"])
     except DatabaseError as exc:
         checks["database"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         return Readiness(False, ["The database does not answer."], checks)

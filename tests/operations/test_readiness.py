@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from audit.log import log_seal
-from audit.models import AuditEvent
+from audit.models import AuditEvent, WitnessState
 from operations.models import ProcessHeartbeat
 from operations.readiness import readiness_report
 from tests.builders import filed
@@ -112,3 +112,30 @@ def test_reviewers_do_not_see_the_installation_panel(client, policy_reviewer):
     text = visible_text(client.get("/admin/").content.decode())
 
     assert "This installation" not in text
+
+
+def test_each_witness_s_last_cosigned_size_is_reported_and_a_lagging_one_changes_no_verdict(
+        client, worker_and_beat, kz_reporter, harmless_content_code, settings):
+    filed(kz_reporter, harmless_content_code)
+    log_seal()
+    settings.CRS_LOG_WITNESSES = [{"name": "witness.ngo.example", "vkey": "unused", "url": "http://127.0.0.1:9"},
+                                  {"name": "witness.university.example", "vkey": "unused", "url": "http://127.0.0.1:9"}]
+    WitnessState.objects.create(name="witness.ngo.example", cosigned_size=3, cosigned_at=timezone.now())
+    WitnessState.objects.create(name="witness.university.example", last_error="connection refused",
+                                last_error_at=timezone.now())
+    size = AuditEvent.objects.count()
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    witnesses = {w["name"]: w for w in response.json()["checks"]["witnesses"]["witnesses"]}
+    assert witnesses["witness.ngo.example"]["cosigned_size"] == 3
+    assert witnesses["witness.ngo.example"]["behind"] == size - 3
+    assert witnesses["witness.university.example"] == {
+        "name": "witness.university.example", "cosigned_size": 0, "behind": size, "cosigned_age_seconds": None,
+        "last_error": "connection refused"}
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    text = visible_text(client.get("/admin/").content.decode())
+    assert f"Witness witness.ngo.example cosigned the log at 3 events ({size - 3} behind)" in text
+    assert "Witness witness.university.example has not cosigned yet; last attempt failed: connection refused" in text
