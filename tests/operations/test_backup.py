@@ -47,12 +47,12 @@ print(json.dumps(checkpoint_document(log_seal_all()), default=str))
 # Run in the restored installation: the log goes on, and proves it extends the checkpoint before the backup.
 GO_ON = """
 import json
-from audit.log import checkpoint_document, consistency_proof, log_seal_all
+from audit.log import checkpoint_document, checkpoint_note, consistency_proof, log_seal_all
 from reports.models import ReporterAccount
 from tests.builders import filed_and_screened
 filed_and_screened(ReporterAccount.objects.get(user__username="kz_reporter"), "kz-0003")
 checkpoint = log_seal_all()
-print(json.dumps({"checkpoint": checkpoint_document(checkpoint),
+print(json.dumps({"checkpoint": checkpoint_document(checkpoint), "note": checkpoint_note(checkpoint).decode(),
                   "proof": consistency_proof(first=FIRST, second=checkpoint.tree_size)}, default=str))
 """
 
@@ -172,7 +172,8 @@ def test_a_restored_log_verifies_and_its_next_checkpoint_extends_the_last_one_be
 
     # then: an outsider holding the checkpoint from before the backup and its pinned key accepts the new one
     public_key = bytes.fromhex(before["public_key"])
-    size, root = crs_verify.check_checkpoint(after["checkpoint"], public_key, before["origin"])
+    log_vkey = crs_verify.vkey_from_key(before["origin"], public_key)
+    _origin, size, root, _cosigned = crs_verify.note_check(after["note"].encode(), log_vkey, [], 0)
     proof = after["proof"]
     assert size > before["tree_size"]
     assert (proof["first"], proof["first_root"], proof["second"]) == (before["tree_size"], before["root_hash"], size)
