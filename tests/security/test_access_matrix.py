@@ -123,6 +123,7 @@ EXPECTED: dict[str, dict] = {
     # The auditors' API.
     "transparency:audit-request-list": AUDITOR_API, "transparency:audit-request-detail": AUDITOR_API,
     "transparency:audit-request-export": AUDITOR_API, "audit:audit-event-list": AUDITOR_API,
+    "transparency:audit-request-dsa-report": AUDITOR_API,
     "transparency:audit-export-list": AUDITOR_API, "transparency:audit-export-detail": AUDITOR_API,
     "transparency:audit-export-download": AUDITOR_API, "transparency:uniformity": AUDITOR_API,
     "verify-log": AUDITOR_API,
