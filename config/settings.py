@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "review",
     "filing",
     "transparency",
+    "feed",
     "portal",
     "classroom",
 ]
@@ -220,6 +221,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "log-seal-all": {"task": "audit.tasks.log_seal_all", "schedule": timedelta(seconds=5)},
+    "feed-deliveries-create": {"task": "feed.tasks.deliveries_create", "schedule": timedelta(seconds=5)},
+    "feed-deliveries-sweep": {"task": "feed.tasks.deliveries_sweep", "schedule": timedelta(seconds=60)},
     "sla-watch": {"task": "review.tasks.sla_watch", "schedule": timedelta(seconds=60)},
     "stuck-requests-sweep": {"task": "review.tasks.stuck_requests_sweep", "schedule": timedelta(seconds=60)},
     "claims-expire": {"task": "review.tasks.claims_expire", "schedule": timedelta(seconds=60)},
@@ -240,6 +243,11 @@ CRS_LOG_SIGNING_KEY = env_str("CRS_LOG_SIGNING_KEY", "")
 CRS_LOG_ORIGIN = env_str("CRS_LOG_ORIGIN", "crs-simulator/transparency-log")
 # Events sealed per sequencer transaction (one checkpoint each).
 CRS_LOG_BATCH = env_int("CRS_LOG_BATCH", 5000)
+# Webhooks (feed/): the first retry's delay, doubled per attempt up to the cap; attempts before giving up.
+CRS_WEBHOOK_BACKOFF_MS = env_int("CRS_WEBHOOK_BACKOFF_MS", 30_000)
+CRS_WEBHOOK_BACKOFF_MAX_S = env_int("CRS_WEBHOOK_BACKOFF_MAX_S", 6 * 60 * 60)
+CRS_WEBHOOK_MAX_ATTEMPTS = env_int("CRS_WEBHOOK_MAX_ATTEMPTS", 12)
+CRS_WEBHOOK_TIMEOUT_S = env_int("CRS_WEBHOOK_TIMEOUT_S", 10)
 CRS_LOG_SIGNING_KEY_FILE = Path(
     env_str("CRS_LOG_SIGNING_KEY_FILE", str(Path.home() / ".local" / "share" / "crs-simulator" / "log-signing-key"))
 )

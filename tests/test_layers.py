@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "portal", "classroom", "transparency", "filing", "review", "audit", "reports")
+PACKAGES = ("config", "portal", "classroom", "transparency", "feed", "filing", "review", "audit", "reports")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

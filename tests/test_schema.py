@@ -24,7 +24,7 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/content/{content_id}/"),
     ("get", "/api/v1/audit/requests/"), ("get", "/api/v1/audit/requests/{reference}/"),
     ("get", "/api/v1/audit/requests/export/"), ("get", "/api/v1/audit/requests/dsa-report/"),
-    ("get", "/api/v1/audit/events/"),
+    ("get", "/api/v1/audit/events/"), ("get", "/api/v1/audit/feed/"),
     ("get", "/api/v1/audit/exports/"), ("post", "/api/v1/audit/exports/"), ("get", "/api/v1/audit/exports/{id}/"),
     ("get", "/api/v1/audit/exports/{id}/download/"), ("get", "/api/v1/transparency/"),
     ("get", "/api/v1/audit/checkpoints/"), ("get", "/api/v1/audit/checkpoints/latest/"),

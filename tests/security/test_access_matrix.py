@@ -22,6 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from audit import log
 from audit.models import AuditEvent
 from classroom.services import exercise_create, exercise_join
+from feed.models import WebhookSubscription
+from feed.services import deliveries_create
 from filing.inputs import RequestInput
 from filing.services import evidence_attach
 from reports import roles
@@ -123,7 +125,7 @@ EXPECTED: dict[str, dict] = {
     # The auditors' API.
     "transparency:audit-request-list": AUDITOR_API, "transparency:audit-request-detail": AUDITOR_API,
     "transparency:audit-request-export": AUDITOR_API, "audit:audit-event-list": AUDITOR_API,
-    "transparency:audit-request-dsa-report": AUDITOR_API,
+    "transparency:audit-request-dsa-report": AUDITOR_API, "feed:audit-feed": AUDITOR_API,
     "transparency:audit-export-list": AUDITOR_API, "transparency:audit-export-detail": AUDITOR_API,
     "transparency:audit-export-download": AUDITOR_API, "transparency:uniformity": AUDITOR_API,
     "verify-log": AUDITOR_API,
@@ -174,6 +176,12 @@ EXPECTED: dict[str, dict] = {
        for model in ("auth_user", "auth_group", "authtoken_tokenproxy")
        for view in ("changelist", "change", "history", "add", "delete")},
     "admin:auth_user_password_change": ADMIN_SUPERUSER,
+    # Webhook subscriptions are set up by administrators; their delivery log is read-only, even for them.
+    **{f"admin:feed_webhooksubscription_{view}": ADMIN_SUPERUSER
+       for view in ("changelist", "change", "history", "add", "delete")},
+    **{f"admin:feed_webhookdelivery_{view}": (ADMIN_SUPERUSER if view in ("changelist", "change", "history")
+                                              else ADMIN_NOBODY)
+       for view in ("changelist", "change", "history", "add", "delete")},
 }
 # Named URLs not requested here, and why.
 NOT_REQUESTED = {
@@ -260,6 +268,8 @@ def world(kz_scenario, violating_content_code, tmp_path):
     job = exports.export_job_create(actor=users["auditor"], exercise=request.exercise, fmt="csv", filters={})
     exports.export_job_run(job_id=str(job.pk))
     log.log_seal_all()
+    WebhookSubscription.objects.create(exercise=request.exercise, owner=users["auditor"], url="http://127.0.0.1:9/h")
+    deliveries_create()
     draft_account = account_a
     from filing.services import request_draft_save
 
