@@ -23,10 +23,10 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from audit.models import Checkpoint
+from audit.models import Checkpoint, LogEntry
 from feed import signing
 from feed.models import DeliveryStatus, FeedCursor, WebhookDelivery, WebhookSubscription
 from feed.selectors import EVENT_TYPES_OF_TOPIC, checkpoint_entry, event_entry, feed_entries
@@ -62,10 +62,14 @@ def deliveries_create(*, batch: int = SCAN_BATCH) -> int:
     """
     with transaction.atomic():
         cursor = FeedCursor.objects.select_for_update().get(pk=1)
-        entries = list(feed_entries(after=cursor.next_index - 1)[:batch])
-        last_index = entries[-1].index if entries else None
+        # Sequencers commit whole batches one after the other, so every index up to the largest
+        # one visible now is visible too: the scan may pass events of other types up to it.
+        upper = LogEntry.objects.aggregate(upper=Max("index"))["upper"]
+        if upper is None:
+            return 0
+        entries = list(feed_entries(after=cursor.next_index - 1).filter(index__lte=upper)[:batch])
+        scanned_to = entries[-1].index + 1 if len(entries) == batch else max(upper + 1, cursor.next_index)
         # Checkpoints are announced once the scan has passed every leaf they cover.
-        scanned_to = last_index + 1 if last_index is not None else cursor.next_index
         checkpoints = list(Checkpoint.objects.filter(tree_size__gt=cursor.checkpoint_size, tree_size__lte=scanned_to)
                            .order_by("tree_size"))
         subscriptions = list(WebhookSubscription.objects.filter(active=True))

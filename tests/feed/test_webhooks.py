@@ -11,8 +11,9 @@ import sys
 import pytest
 from django.conf import settings
 
+from audit import events
 from audit.log import log_seal_all
-from audit.models import Checkpoint
+from audit.models import Checkpoint, LogEntry
 from feed import signing
 from feed.models import FeedCursor, WebhookDelivery, WebhookSubscription
 from feed.selectors import feed_entries
@@ -95,6 +96,24 @@ def test_a_second_scan_owes_nothing_twice(kz_reporter, harmless_content_code, dj
     # then
     assert sorted(WebhookDelivery.objects.values_list("topic", flat=True)) == ["checkpoint", "filed"]
     assert len(sent) == 1  # the sends are enqueued after commit, once
+
+
+def test_the_scan_passes_events_no_topic_carries(kz_reporter, harmless_content_code):
+    # given: a request filed (a feed event), then events of other types only (an export, a token)
+    WebhookSubscription.objects.create(exercise=kz_reporter.exercise, owner=UserFactory(username="integrator"),
+                                       url="http://127.0.0.1:9/hook", topics=["filed"])
+    filed(kz_reporter, harmless_content_code)
+    log_seal_all()
+    deliveries_create()
+    events.export_created_event(actor=None, kind="requests.csv", filters={}, exercise=kz_reporter.exercise)
+    log_seal_all()
+
+    # when
+    deliveries_create()
+
+    # then: the cursor stands after the last sealed entry, and the one filed event is owed once
+    assert FeedCursor.objects.get(pk=1).next_index == LogEntry.objects.count()
+    assert list(WebhookDelivery.objects.values_list("topic", flat=True)) == ["filed"]
 
 
 def test_the_signature_is_stripe_style_hmac_of_timestamp_and_body():
