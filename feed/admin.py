@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.utils.html import format_html
 
 from audit.admin import ReadOnlyAdmin
@@ -16,6 +17,8 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_select_related = ("owner", "exercise")
     fields = ("url", "owner", "exercise", "topics", "active", "start_index", "secret_shown", "created_at")
     readonly_fields = ("secret_shown", "created_at")
+    # Receivers are told with their scheme; a bare host is taken as https, as Django 6 will.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="Topics")
     def topic_list(self, obj):

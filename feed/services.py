@@ -61,6 +61,8 @@ def deliveries_create(*, batch: int = SCAN_BATCH) -> int:
     deliveries it writes are sent after commit.
     """
     with transaction.atomic():
+        # The migration creates the row; a database emptied since (``flush``) has none until now.
+        FeedCursor.objects.get_or_create(pk=1)
         cursor = FeedCursor.objects.select_for_update().get(pk=1)
         # Sequencers commit whole batches one after the other, so every index up to the largest
         # one visible now is visible too: the scan may pass events of other types up to it.
