@@ -1,6 +1,6 @@
 """Decided scenarios for the DSA and Lumen exports, and checks of the reference's rules written independently.
 
-The checks below restate docs of the DSA Transparency Database (../shared reference) with the
+The checks below restate the DSA Transparency Database's rules (docs/exports.md) with the
 standard library only: they do not import transparency/dsa_rules.py, so a mistake there cannot
 hide a bad export.
 """

@@ -60,3 +60,15 @@ def test_an_undecided_request_is_unspecified(kz_reporter, tmp_path, harmless_con
     assert notice["case_id_number"] == "2-1187/2021"  # the court order's case number
     assert {role["name"] for role in notice["entity_notice_roles_attributes"]} == {
         "sender", "principal", "recipient", "issuing_court"}
+
+
+def test_auditors_stream_the_notices(decided_comparative, auditor, client_for):
+    response = client_for(auditor).get("/api/v1/audit/requests/export/", {"format": "lumen-json",
+                                                                          "jurisdiction": "BR"})
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('.lumen.ndjson"')
+    notices = [json.loads(line)["notice"] for line in b"".join(response.streaming_content).splitlines()]
+    assert notices
+    assert [n["jurisdiction_list"] for n in notices] == ["BR"] * TakedownRequest.objects.filter(
+        agency__jurisdiction_id="BR").count()
