@@ -81,7 +81,12 @@ DATE_COLUMNS = ("content_date", "application_date", "end_date_visibility_restric
 
 
 class NotExpressible(Exception):
-    """The decision has no faithful statement of reasons; the message says why."""
+    """The decision has no faithful statement of reasons: ``reason`` says why (a few words that group
+    decisions alike), ``detail`` the particulars (the values that broke a rule)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,12 @@ class StatementReport:
     reasons: Counter = field(default_factory=Counter)
     listed: list[dict] = field(default_factory=list)
 
-    def skip(self, *, reference: str, position: int, action: str, reason: str) -> None:
+    def skip(self, *, reference: str, position: int, action: str, reason: str, detail: str = "") -> None:
         self.not_expressible += 1
         self.reasons[reason] += 1
         if len(self.listed) < REPORT_LISTED_MAX:
-            self.listed.append({"reference": reference, "item": position, "action": action, "reason": reason})
+            self.listed.append({"reference": reference, "item": position, "action": action, "reason": reason,
+                                **({"detail": detail} if detail else {})})
 
     def as_dict(self) -> dict:
         return {"statements": self.statements, "not_expressible": self.not_expressible,
@@ -194,7 +200,8 @@ def item_statement(*, record: dict, item: dict, facts: StatementFacts) -> dict:
         statement["incompatible_content_explanation"] = _cut(rationale, dsa_rules.MAX_EXPLANATION)
     problems = dsa_rules.statement_problems(statement)
     if problems:
-        raise NotExpressible("; ".join(problems))
+        fields = sorted({problem.split()[0] for problem in problems})
+        raise NotExpressible("breaks the database's rules on " + ", ".join(fields), "; ".join(problems))
     return statement
 
 
@@ -209,7 +216,7 @@ def record_statements(record: dict, facts: StatementFacts, report: StatementRepo
             statements.append((item_statement(record=record, item=item, facts=facts), decision["decided_at"]))
         except NotExpressible as exc:
             report.skip(reference=record["reference"], position=item["position"], action=decision["action"],
-                        reason=str(exc))
+                        reason=exc.reason, detail=exc.detail)
         else:
             report.statements += 1
     return statements

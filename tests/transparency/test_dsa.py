@@ -245,3 +245,22 @@ def test_the_statements_and_their_report_are_for_auditors_only(outsider, client_
 
     assert client.get("/api/v1/audit/requests/export/", {"format": "dsa-sor-csv"}).status_code == 403
     assert client.get("/api/v1/audit/requests/dsa-report/").status_code == 403
+
+
+def test_a_decision_that_breaks_a_rule_is_reported_by_the_rule_with_the_values_beside(decided_comparative):
+    # given: a record as the export reads it, decided before the database's first day (2020-01-01)
+    chunk = next(exports._records(audit_requests(exercise=exercise_default()), "dsa-sor-json", personal=False))
+    record = next(r for r in chunk if any(i["decision"] and i["decision"]["action"] == "remove_globally"
+                                          for i in r["items"]))
+    item = next(i for i in record["items"] if i["decision"] and i["decision"]["action"] == "remove_globally")
+    item["decision"]["decided_at"] = "2019-06-30T10:00:00Z"
+    report = dsa.StatementReport()
+
+    # when
+    statements = dsa.record_statements(record, dsa.StatementFacts(citations={}), report)
+
+    # then
+    assert item["position"] not in [int(s["puid"].rsplit("-", 1)[1]) for s, _ in statements]
+    assert report.reasons["breaks the database's rules on application_date"] == 1
+    (listed,) = [entry for entry in report.listed if entry["item"] == item["position"]]
+    assert listed["detail"].startswith("application_date 2019-06-30 is outside 2020-01-01 to 2038-01-01")

@@ -78,8 +78,9 @@ class Command(BaseCommand):
         if report is not None:
             self.stderr.write(report.summary())
             for skipped in report.listed:
+                detail = f" ({skipped['detail']})" if skipped.get("detail") else ""
                 self.stderr.write(f"  not expressible: {skipped['reference']} item {skipped['item']} "
-                                  f"({skipped['action']}): {skipped['reason']}")
+                                  f"({skipped['action']}): {skipped['reason']}{detail}")
             if report.not_expressible > len(report.listed):
                 self.stderr.write(f"  ... and {report.not_expressible - len(report.listed)} more.")
 
