@@ -142,6 +142,9 @@ class WitnessState(models.Model):
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
     NDJSON = "ndjson", "NDJSON (one JSON object per line)"
+    DSA_SOR_CSV = "dsa-sor-csv", "DSA statements of reasons, CSV in the database's dump layout"
+    DSA_SOR_JSON = "dsa-sor-json", "DSA statements of reasons, bulk-endpoint bodies of 100 (one per line)"
+    LUMEN_JSON = "lumen-json", "Lumen GovernmentRequest notices (one per line)"
 
 
 class ExportStatus(models.TextChoices):
@@ -166,7 +169,7 @@ class ExportJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     exercise = models.ForeignKey("reports.Exercise", on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    format = models.CharField(max_length=10, choices=Format.choices)
+    format = models.CharField(max_length=20, choices=Format.choices)
     filters = models.JSONField(default=dict, blank=True)
     personal_data = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -177,6 +180,8 @@ class ExportJob(models.Model):
     size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Bytes.")
     sha256 = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    # DSA statements: how many were written and which decisions could not be expressed (transparency/dsa.py).
+    report = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

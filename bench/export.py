@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Export: CSV and NDJSON rows per second over a million requests, and the exporting process's peak memory.
 
+``--kinds dsa-sor-csv,dsa-sor-json,lumen-json`` measures the other projects' formats the same way
+(requests read per second, peak memory against the same bound; they have no COPY baseline).
+
 Baseline in the same run: PostgreSQL's ``COPY (SELECT ...) TO STDOUT`` (CSV) of the same columns,
 read by this process. Each export runs in a fresh process (so its peak RSS is its own) and writes
 to a sink that counts bytes, through the code the streamed API response and the export jobs use
@@ -23,6 +26,8 @@ from bench.common import ensure_dataset, machine, peak_rss_mb, report, run_json,
 
 TARGET_RATIO = 1 / 3
 TARGET_PEAK_MB = 150
+OWN_KINDS = ("csv", "ndjson")
+INTEROP_KINDS = ("dsa-sor-csv", "dsa-sor-json", "lumen-json")
 
 # The CSV export's columns (audit.exports.CSV_COLUMNS), computed by PostgreSQL. The author pseudonyms
 # are an HMAC under the server's secret, which SQL cannot compute: the baseline gives the handles there.
@@ -84,6 +89,7 @@ def run_one(kind: str) -> dict:
     from django.db import connection
 
     from reports.tenancy import exercise_default
+    from transparency.dsa import StatementReport
     from transparency.exports import export_write
     from transparency.selectors import audit_requests
 
@@ -100,34 +106,50 @@ def run_one(kind: str) -> dict:
         rows -= 1  # the header
     else:
         sink = CountingSink()
-        rows, size, _sha = export_write(audit_requests(exercise=exercise), kind, personal=False, out=sink)
+        report = StatementReport() if kind.startswith("dsa-") else None
+        rows, size, _sha = export_write(audit_requests(exercise=exercise), kind, personal=False, out=sink,
+                                        report=report)
     seconds = time.perf_counter() - start
-    return {"kind": kind, "rows": rows, "bytes": size, "seconds": seconds, "rows_per_s": rows / seconds,
-            "peak_rss_mb": peak_rss_mb()}
+    result = {"kind": kind, "rows": rows, "bytes": size, "seconds": seconds, "rows_per_s": rows / seconds,
+              "peak_rss_mb": peak_rss_mb()}
+    if kind.startswith("dsa-"):
+        result.update(statements=report.statements, not_expressible=report.not_expressible)
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--one", choices=["copy", "csv", "ndjson"], help=argparse.SUPPRESS)
+    parser.add_argument("--one", choices=["copy", *OWN_KINDS, *INTEROP_KINDS], help=argparse.SUPPRESS)
+    parser.add_argument("--kinds", default=",".join(OWN_KINDS),
+                        help="Comma-separated: " + ", ".join((*OWN_KINDS, *INTEROP_KINDS)) + ".")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one)))
         return
 
+    kinds = [kind for kind in args.kinds.split(",") if kind]
     ensure_dataset()
-    copy = run_json([__file__, "--one", "copy"])
-    results = {kind: run_json([__file__, "--one", kind]) for kind in ("csv", "ndjson")}
+    copy = run_json([__file__, "--one", "copy"]) if any(kind in OWN_KINDS for kind in kinds) else None
+    results = {kind: run_json([__file__, "--one", kind]) for kind in kinds}
     rows = []
     for kind, result in results.items():
+        figures = (f"{result['rows_per_s']:,.0f} requests/s ({result['seconds']:.0f} s), peak RSS "
+                   f"{result['peak_rss_mb']:.0f} MB")
+        if kind in INTEROP_KINDS:
+            result["met"] = result["peak_rss_mb"] < TARGET_PEAK_MB
+            if "statements" in result:
+                figures += f"; {result['statements']:,} statements, {result['not_expressible']:,} not expressible"
+            rows.append((f"{kind} export, {result['rows']:,} requests", figures, "—",
+                         f"< {TARGET_PEAK_MB} MB: {'met' if result['met'] else 'NOT met'}"))
+            continue
         result["ratio"] = result["rows_per_s"] / copy["rows_per_s"]
         result["met"] = result["ratio"] >= TARGET_RATIO and result["peak_rss_mb"] < TARGET_PEAK_MB
-        rows.append((f"{kind.upper()} export, {result['rows']:,} rows",
-                     f"{result['rows_per_s']:,.0f} rows/s ({result['seconds']:.0f} s), peak RSS "
-                     f"{result['peak_rss_mb']:.0f} MB",
+        rows.append((f"{kind.upper()} export, {result['rows']:,} rows", figures,
                      f"COPY {copy['rows_per_s']:,.0f} rows/s ({copy['seconds']:.0f} s)",
                      f"≥ 1/3 of COPY, < {TARGET_PEAK_MB} MB: {result['ratio']:.2f}× "
                      f"{'met' if result['met'] else 'NOT met'}"))
-    save_result("export", {"copy": copy, **results, "machine": machine()})
+    save_result("export" if kinds == list(OWN_KINDS) else "export-" + "-".join(kinds),
+                {"copy": copy, **results, "machine": machine()})
     report("Export", rows)
 
 

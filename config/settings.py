@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "review",
     "filing",
     "transparency",
+    "feed",
     "portal",
     "classroom",
     "operations",
@@ -229,6 +230,8 @@ CELERY_BEAT_SCHEDULE = {
     "log-seal-all": {"task": "audit.tasks.log_seal_all", "schedule": timedelta(seconds=5)},
     # Catches up witnesses that missed a checkpoint (down, or answered late).
     "checkpoints-witness": {"task": "audit.tasks.checkpoints_witness", "schedule": timedelta(seconds=60)},
+    "feed-deliveries-create": {"task": "feed.tasks.deliveries_create", "schedule": timedelta(seconds=5)},
+    "feed-deliveries-sweep": {"task": "feed.tasks.deliveries_sweep", "schedule": timedelta(seconds=60)},
     "sla-watch": {"task": "review.tasks.sla_watch", "schedule": timedelta(seconds=60)},
     # Often: a worker killed mid-screening leaves requests that this finds (review/services/screening.py).
     "stuck-requests-sweep": {"task": "review.tasks.stuck_requests_sweep", "schedule": timedelta(seconds=10)},
@@ -287,6 +290,11 @@ if not 0 <= CRS_LOG_WITNESS_QUORUM <= len(CRS_LOG_WITNESSES):
 CRS_LOG_WITNESS_TIMEOUT_S = env_int("CRS_LOG_WITNESS_TIMEOUT_S", 10)
 # Events sealed per sequencer transaction (one checkpoint each).
 CRS_LOG_BATCH = env_int("CRS_LOG_BATCH", 5000)
+# Webhooks (feed/): the first retry's delay, doubled per attempt up to the cap; attempts before giving up.
+CRS_WEBHOOK_BACKOFF_MS = env_int("CRS_WEBHOOK_BACKOFF_MS", 30_000)
+CRS_WEBHOOK_BACKOFF_MAX_S = env_int("CRS_WEBHOOK_BACKOFF_MAX_S", 6 * 60 * 60)
+CRS_WEBHOOK_MAX_ATTEMPTS = env_int("CRS_WEBHOOK_MAX_ATTEMPTS", 12)
+CRS_WEBHOOK_TIMEOUT_S = env_int("CRS_WEBHOOK_TIMEOUT_S", 10)
 CRS_LOG_SIGNING_KEY_FILE = Path(
     env_str("CRS_LOG_SIGNING_KEY_FILE", str(Path.home() / ".local" / "share" / "crs-simulator" / "log-signing-key"))
 )

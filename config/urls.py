@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("", include("audit.urls")),
     path("", include("transparency.urls")),
+    path("", include("feed.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("portal.urls")),

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "portal", "classroom", "operations", "transparency", "filing", "review", "audit", "reports")
+PACKAGES = ("config", "portal", "classroom", "operations", "transparency", "feed", "filing", "review", "audit",
+            "reports")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

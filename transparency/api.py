@@ -73,8 +73,26 @@ EXPORT_DESCRIPTION = (
     "with its filters and row count, which the X-Export-Rows header also gives.\n\n"
     "CSV columns: " + ", ".join(exports.CSV_COLUMNS) + ". Per-item columns (content_ids, "
     "snapshot_sha256s, author_pseudonyms, author_handles, item_decisions) list one value per item "
-    "in item order, separated by ';'. Cells that a spreadsheet would run as a formula are prefixed with '."
+    "in item order, separated by ';'. Cells that a spreadsheet would run as a formula are prefixed with '.\n\n"
+    "Other projects' formats (docs/exports.md maps them field by field; neither carries personal data): "
+    "`format=dsa-sor-csv` (EU DSA Transparency Database statements of reasons, one per item whose latest "
+    "decision removed or restricted it, in the columns of the database's CSV dumps), `format=dsa-sor-json` "
+    "(the same statements as bodies of the database's bulk endpoint, `{\"statements\": [...]}` with 100 "
+    "statements, one body per line) and `format=lumen-json` (one Lumen GovernmentRequest notice per request, "
+    "one per line). Every statement is checked against the database's rules before it is written; decisions "
+    "the database cannot express are listed by GET .../requests/dsa-report/ and in a background job's report."
 )
+
+
+class StatementReportSerializer(serializers.Serializer):
+    statements = serializers.IntegerField(help_text="Statements of reasons the DSA export writes.")
+    not_expressible = serializers.IntegerField(help_text="Decisions that removed or restricted content and that "
+                                                         "the DSA database cannot express.")
+    reasons = serializers.DictField(child=serializers.IntegerField(), help_text="Those decisions per reason.")
+    listed = serializers.ListField(child=serializers.DictField(),
+                                   help_text="The first 1,000 of them: reference, item, action, reason.")
+    listed_complete = serializers.BooleanField(help_text="False when more decisions were not expressible "
+                                                         "than are listed.")
 
 
 @extend_schema(tags=["auditors"])
@@ -119,11 +137,13 @@ class AuditRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @extend_schema(
         description=EXPORT_DESCRIPTION, filters=True,
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=ExportFormat.values, default="csv",
-                                     description="csv or ndjson.")],
+                                     description=", ".join(ExportFormat.values) + ".")],
         responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row."),
-            (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR,
-                                                           description="One JSON request record per line."),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row (csv, "
+                                                                             "dsa-sor-csv)."),
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR, description="One JSON document per line: a request record (ndjson), a bulk body "
+                                              "of statements (dsa-sor-json) or a Lumen notice (lumen-json)."),
         },
     )
     @action(detail=False, methods=["get"], content_negotiation_class=FileFormatNegotiation, pagination_class=None)
@@ -133,9 +153,20 @@ class AuditRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
                                                    fmt=fmt, filters=request.query_params)
         response = StreamingHttpResponse(stream, content_type=exports.CONTENT_TYPES[fmt])
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-        response["Content-Disposition"] = f'attachment; filename="crs-requests-{stamp}.{fmt}"'
+        response["Content-Disposition"] = f'attachment; filename="crs-requests-{stamp}.{exports.FILE_EXTENSIONS[fmt]}"'
         response["X-Export-Rows"] = str(rows)
         return response
+
+    @extend_schema(
+        filters=True, responses={200: StatementReportSerializer},
+        description="What the DSA export (dsa-sor-csv, dsa-sor-json) of the filtered requests writes: the number "
+                    "of statements, and every decision that removed or restricted content but that the DSA "
+                    "database cannot express (for example a restriction outside the EU/EEA), with the reason. "
+                    "Such decisions are reported here, never written in a bent shape.")
+    @action(detail=False, methods=["get"], url_path="dsa-report", pagination_class=None)
+    def dsa_report(self, request):
+        return Response(exports.statement_report(exercise=exercise_for_user(request.user),
+                                                 filters=request.query_params))
 
 
 @extend_schema(tags=["auditors"])
@@ -198,7 +229,8 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if not path.exists():
             raise exceptions.NotFound("The export's file is no longer there; ask for a new export.")
         response = FileResponse(path.open("rb"), as_attachment=True,
-                                filename=f"crs-requests-{job.created_at:%Y%m%dT%H%M%SZ}.{job.format}",
+                                filename=f"crs-requests-{job.created_at:%Y%m%dT%H%M%SZ}."
+                                         f"{exports.FILE_EXTENSIONS[job.format]}",
                                 content_type=exports.CONTENT_TYPES[job.format])
         return response
 

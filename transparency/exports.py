@@ -30,15 +30,31 @@ from audit.models import ExportFormat, ExportJob, ExportStatus
 from reports.errors import InvalidInput
 from reports.models import Exercise, TakedownRequest
 from reports.roles import may_see_personal_data
+from transparency import dsa, dsa_rules, lumen
 from transparency.filters import AuditRequestFilter, active_filters
-from transparency.selectors import audit_requests, iter_request_records
+from transparency.selectors import (
+    audit_requests,
+    iter_request_records,
+    jurisdiction_names,
+    policy_rules_by_item,
+    provision_citations,
+)
 
 logger = logging.getLogger(__name__)
 
 CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
     ExportFormat.NDJSON: "application/x-ndjson; charset=utf-8",
+    ExportFormat.DSA_SOR_CSV: "text/csv; charset=utf-8",
+    ExportFormat.DSA_SOR_JSON: "application/x-ndjson; charset=utf-8",
+    ExportFormat.LUMEN_JSON: "application/x-ndjson; charset=utf-8",
 }
+FILE_EXTENSIONS = {ExportFormat.CSV: "csv", ExportFormat.NDJSON: "ndjson", ExportFormat.DSA_SOR_CSV: "dsa-sor.csv",
+                   ExportFormat.DSA_SOR_JSON: "dsa-sor.ndjson", ExportFormat.LUMEN_JSON: "lumen.ndjson"}
+# Formats of other projects' records: they carry no personal data, whatever the auditor may see.
+INTEROP_FORMATS = (ExportFormat.DSA_SOR_CSV, ExportFormat.DSA_SOR_JSON, ExportFormat.LUMEN_JSON)
+DSA_FORMATS = (ExportFormat.DSA_SOR_CSV, ExportFormat.DSA_SOR_JSON)
+FORMAT_CHOICES_TEXT = "Use " + ", ".join(ExportFormat.values[:-1]) + " or " + ExportFormat.values[-1]
 # A job whose worker has not reported progress for this long is taken to be dead, and may be restarted.
 HEARTBEAT_STALE_AFTER = timedelta(minutes=2)
 LIST_SEPARATOR = ";"
@@ -66,6 +82,11 @@ def filtered_requests(*, exercise: Exercise, filters: dict) -> QuerySet[Takedown
         raise InvalidInput({name: [str(message) for message in messages]
                             for name, messages in filterset.errors.items()})
     return filterset.qs
+
+
+def format_check(fmt: str) -> None:
+    if fmt not in ExportFormat.values:
+        raise InvalidInput({"format": [f"{FORMAT_CHOICES_TEXT}, not {fmt!r}."]})
 
 
 def export_kind(fmt: str, *, personal: bool, background: bool = False) -> str:
@@ -127,44 +148,96 @@ def ndjson_line(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def encode(chunks: Iterable[list[dict]], fmt: str) -> Iterator[tuple[bytes, int]]:
-    """Encode chunks of records: yields (bytes, number of records in them), the CSV header first."""
+def _csv_lines(header, rows_of_chunks: Iterable[tuple[list[list[str]], int]]) -> Iterator[tuple[bytes, int]]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    yield buffer.getvalue().encode("utf-8"), 0
+    for rows, count in rows_of_chunks:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(rows)
+        yield buffer.getvalue().encode("utf-8"), count
+
+
+def _statements(chunks: Iterable[list[dict]], report: dsa.StatementReport) -> Iterator[tuple[list, int]]:
+    """Per chunk of records: its (statement, decision time) pairs, checked against the database's rules."""
+    citations = provision_citations()
+    for chunk in chunks:
+        facts = dsa.StatementFacts(citations=citations,
+                                   policy_rules=policy_rules_by_item([record["reference"] for record in chunk]))
+        yield [pair for record in chunk for pair in dsa.record_statements(record, facts, report)], len(chunk)
+
+
+def _statement_batches(chunks: Iterable[list[dict]], report: dsa.StatementReport) -> Iterator[tuple[bytes, int]]:
+    """One body of the bulk endpoint per line: ``{"statements": [...]}`` with 100 statements (the last fewer)."""
+    pending: list[dict] = []
+    for pairs, count in _statements(chunks, report):
+        pending.extend(statement for statement, _ in pairs)
+        lines = []
+        while len(pending) >= dsa_rules.BATCH_SIZE:
+            batch, pending = pending[:dsa_rules.BATCH_SIZE], pending[dsa_rules.BATCH_SIZE:]
+            lines.append(ndjson_line({"statements": batch}))
+        yield "".join(lines).encode("utf-8"), count
+    if pending:
+        yield ndjson_line({"statements": pending}).encode("utf-8"), 0
+
+
+def _notices(chunks: Iterable[list[dict]]) -> Iterator[tuple[bytes, int]]:
+    citations, names = provision_citations(), jurisdiction_names()
+    for chunk in chunks:
+        yield "".join(ndjson_line(lumen.request_notice(record=record, citations=citations, jurisdiction_names=names))
+                      for record in chunk).encode("utf-8"), len(chunk)
+
+
+def encode(chunks: Iterable[list[dict]], fmt: str,
+           report: dsa.StatementReport | None = None) -> Iterator[tuple[bytes, int]]:
+    """Encode chunks of records: yields (bytes, number of records in them), a CSV's header first.
+
+    The DSA formats count what they wrote and what they could not express in ``report``.
+    """
     if fmt == ExportFormat.CSV:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(CSV_COLUMNS)
-        yield buffer.getvalue().encode("utf-8"), 0
-        for chunk in chunks:
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(csv_row(record) for record in chunk)
-            yield buffer.getvalue().encode("utf-8"), len(chunk)
+        yield from _csv_lines(CSV_COLUMNS, (([csv_row(record) for record in chunk], len(chunk)) for chunk in chunks))
     elif fmt == ExportFormat.NDJSON:
         for chunk in chunks:
             yield "".join(ndjson_line(record) for record in chunk).encode("utf-8"), len(chunk)
+    elif fmt == ExportFormat.DSA_SOR_CSV:
+        report = report if report is not None else dsa.StatementReport()
+        yield from _csv_lines(dsa.CSV_COLUMNS, (
+            ([dsa.csv_row(statement, created_at=dsa.dump_time(decided_at)) for statement, decided_at in pairs], count)
+            for pairs, count in _statements(chunks, report)))
+    elif fmt == ExportFormat.DSA_SOR_JSON:
+        yield from _statement_batches(chunks, report if report is not None else dsa.StatementReport())
+    elif fmt == ExportFormat.LUMEN_JSON:
+        yield from _notices(chunks)
     else:
-        raise InvalidInput({"format": [f"Use csv or ndjson, not {fmt!r}."]})
+        format_check(fmt)
 
 
 def _records(queryset: QuerySet[TakedownRequest], fmt: str, *, personal: bool) -> Iterator[list[dict]]:
-    # CSV has no column for snapshots: not reading them saves decoding a JSON document per item.
-    return iter_request_records(queryset, personal=personal, snapshots=fmt != ExportFormat.CSV)
+    # CSV and Lumen have no column for snapshots: not reading them saves decoding a JSON document per item.
+    # The other projects' formats carry no personal data: their records are read without it.
+    return iter_request_records(queryset, personal=personal and fmt not in INTEROP_FORMATS,
+                                snapshots=fmt not in (ExportFormat.CSV, ExportFormat.LUMEN_JSON))
 
 
-def export_bytes(queryset: QuerySet[TakedownRequest], fmt: str, *, personal: bool) -> Iterator[bytes]:
+def export_bytes(queryset: QuerySet[TakedownRequest], fmt: str, *, personal: bool,
+                 report: dsa.StatementReport | None = None) -> Iterator[bytes]:
     """The export as a stream of byte strings (for StreamingHttpResponse)."""
-    for data, _rows in encode(_records(queryset, fmt, personal=personal), fmt):
+    for data, _rows in encode(_records(queryset, fmt, personal=personal), fmt, report):
         yield data
 
 
 def export_write(queryset: QuerySet[TakedownRequest], fmt: str, *, personal: bool, out,
-                 progress: Callable[[int], None] | None = None) -> tuple[int, int, str]:
-    """Write the export to the binary file ``out``; returns (rows, bytes, SHA-256 hex).
+                 progress: Callable[[int], None] | None = None,
+                 report: dsa.StatementReport | None = None) -> tuple[int, int, str]:
+    """Write the export to the binary file ``out``; returns (requests read, bytes, SHA-256 hex).
 
-    ``progress`` is called with the number of rows written so far after each chunk.
+    ``progress`` is called with the number of requests read so far after each chunk; the DSA
+    formats count their statements and the decisions they could not express in ``report``.
     """
     digest, rows, size = hashlib.sha256(), 0, 0
-    for data, count in encode(_records(queryset, fmt, personal=personal), fmt):
+    for data, count in encode(_records(queryset, fmt, personal=personal), fmt, report):
         out.write(data)
         digest.update(data)
         size += len(data)
@@ -176,16 +249,32 @@ def export_write(queryset: QuerySet[TakedownRequest], fmt: str, *, personal: boo
 
 # --- Streamed export -----------------------------------------------------------------------
 
+def export_personal(actor, fmt: str) -> bool:
+    """Whether the export holds personal data: with the permission, in this project's own formats only."""
+    return fmt not in INTEROP_FORMATS and may_see_personal_data(actor)
+
+
 def export_stream_start(*, actor, exercise: Exercise, fmt: str, filters: dict) -> tuple[Iterator[bytes], int]:
     """Record the export (who, which filters, how many rows) and return its byte stream and row count."""
-    if fmt not in ExportFormat.values:
-        raise InvalidInput({"format": [f"Use csv or ndjson, not {fmt!r}."]})
+    format_check(fmt)
     queryset = filtered_requests(exercise=exercise, filters=filters)
-    personal = may_see_personal_data(actor)
+    personal = export_personal(actor, fmt)
     rows = queryset.count()
     events.export_created_event(actor=actor, kind=export_kind(fmt, personal=personal),
                                 filters=active_filters(filters), rows=rows, exercise=exercise)
     return export_bytes(queryset, fmt, personal=personal), rows
+
+
+def statement_report(*, exercise: Exercise, filters: dict) -> dict:
+    """What a DSA export of the filtered requests would write, and which decisions it could not express.
+
+    Reads the records as the export does (in chunks, constant memory) without encoding any file.
+    """
+    queryset = filtered_requests(exercise=exercise, filters=filters)
+    report = dsa.StatementReport()
+    for _pairs, _count in _statements(_records(queryset, ExportFormat.DSA_SOR_JSON, personal=False), report):
+        pass
+    return report.as_dict()
 
 
 # --- Background export jobs ----------------------------------------------------------------
@@ -226,14 +315,13 @@ def export_job_create(*, actor, exercise: Exercise, fmt: str, filters: dict) -> 
     Whether the file may hold personal data is decided now, from the permission the auditor
     holds when asking; the download checks it again.
     """
-    if fmt not in ExportFormat.values:
-        raise InvalidInput({"format": [f"Use csv or ndjson, not {fmt!r}."]})
+    format_check(fmt)
     try:
         filtered_requests(exercise=exercise, filters=filters)
     except InvalidInput as exc:
         raise InvalidInput({f"filters.{name}": messages for name, messages in exc.fields.items()}) from None
     clean = active_filters(filters)
-    personal = may_see_personal_data(actor)
+    personal = export_personal(actor, fmt)
     with transaction.atomic():
         job = ExportJob.objects.create(exercise=exercise, requested_by=actor, format=fmt, filters=clean,
                                        personal_data=personal)
@@ -273,7 +361,7 @@ def export_job_run(*, job_id) -> ExportJob | None:
     attempt = job.attempt
     queryset = filtered_requests(exercise=job.exercise, filters=job.filters)
     _fenced(job, attempt).update(rows_total=queryset.count())
-    final = export_dir() / f"{job.pk}.{job.format}"
+    final = export_dir() / f"{job.pk}.{FILE_EXTENSIONS[job.format]}"
     part = final.with_name(f"{final.name}.{attempt}.part")
 
     def progress(rows: int) -> None:
@@ -282,9 +370,10 @@ def export_job_run(*, job_id) -> ExportJob | None:
 
     try:
         descriptor = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        report = dsa.StatementReport() if job.format in DSA_FORMATS else None
         with os.fdopen(descriptor, "wb") as out:
             rows, size, sha256 = export_write(queryset, job.format, personal=job.personal_data, out=out,
-                                              progress=progress)
+                                              progress=progress, report=report)
     except ExportSuperseded:
         part.unlink(missing_ok=True)
         return ExportJob.objects.get(pk=job.pk)
@@ -295,5 +384,6 @@ def export_job_run(*, job_id) -> ExportJob | None:
         raise
     os.replace(part, final)
     _fenced(job, attempt).update(status=ExportStatus.DONE, file_name=final.name, size=size, sha256=sha256,
-                                 rows_done=rows, finished_at=timezone.now(), heartbeat_at=timezone.now())
+                                 rows_done=rows, finished_at=timezone.now(), heartbeat_at=timezone.now(),
+                                 report=report.as_dict() if report is not None else None)
     return ExportJob.objects.get(pk=job.pk)

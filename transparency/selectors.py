@@ -26,7 +26,7 @@ from django.db.models.functions import Cast
 from django.utils.crypto import salted_hmac
 
 from audit.selectors import api_time
-from reports.models import CitedProvision, Exercise, RequestItem, Status, TakedownRequest
+from reports.models import CitedProvision, Exercise, Jurisdiction, LegalProvision, RequestItem, Status, TakedownRequest
 from review.models import CheckResult, Decision
 
 PSEUDONYM_SALT = "crs.audit.author-pseudonym"
@@ -238,3 +238,29 @@ def iter_request_records(queryset: QuerySet[TakedownRequest], *, personal: bool,
         ids = queryset.filter(id__gt=last, id__lte=rows[-1]["id"]).order_by().values("id")
         last = rows[-1]["id"]
         yield request_records(rows, personal=personal, snapshots=snapshots, ids=ids)
+
+
+# --- What the interoperable exports add to a record ----------------------------------------------
+
+def provision_citations() -> dict[str, str]:
+    """Every provision's citation as a lawyer writes it (``Criminal Code art. 174``), by code: one query."""
+    return {code: f"{statute} {article}" for code, statute, article
+            in LegalProvision.objects.values_list("code", "statute", "article")}
+
+
+def jurisdiction_names() -> dict[str, str]:
+    return dict(Jurisdiction.objects.values_list("code", "name"))
+
+
+def policy_rules_by_item(references: list[str]) -> dict[tuple[str, int], list[dict]]:
+    """The community standards the latest screening found each item to violate, in one query per chunk."""
+    rules: dict[tuple[str, int], list[dict]] = {}
+    for reference, findings in (CheckResult.objects
+                                .filter(request__reference__in=references, name="platform_policy",
+                                        round=F("request__screening_round"))
+                                .values_list("request__reference", "findings")):
+        for entry in (findings or {}).get("items", []):
+            if entry.get("verdict") == "violates":
+                rules[(reference, entry["position"])] = [
+                    {"rule": rule["rule"], "title": rule.get("title", "")} for rule in entry.get("rules", [])]
+    return rules

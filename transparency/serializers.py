@@ -212,7 +212,9 @@ class ExportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExportJob
         fields = ["id", "format", "filters", "personal_data", "status", "rows_done", "rows_total", "progress",
-                  "size", "sha256", "error", "created_at", "started_at", "finished_at", "download_url"]
+                  "size", "sha256", "error", "report", "created_at", "started_at", "finished_at", "download_url"]
+        extra_kwargs = {"report": {"help_text": "DSA formats, once done: statements written, and the decisions "
+                                                "not expressible (count, per reason, the first 1,000 listed)."}}
 
     def get_progress(self, job) -> float | None:
         """Share of rows written, from 0 to 1; null until the worker has counted the rows."""

@@ -24,6 +24,8 @@ from django.utils import timezone
 from audit import log
 from audit.models import AuditEvent
 from classroom.services import exercise_create, exercise_join
+from feed.models import WebhookSubscription
+from feed.services import deliveries_create
 from filing.inputs import RequestInput
 from filing.services import evidence_attach
 from operations.models import ProcessHeartbeat
@@ -133,6 +135,7 @@ EXPECTED: dict[str, dict] = {
     # The auditors' API.
     "transparency:audit-request-list": AUDITOR_API, "transparency:audit-request-detail": AUDITOR_API,
     "transparency:audit-request-export": AUDITOR_API, "audit:audit-event-list": AUDITOR_API,
+    "transparency:audit-request-dsa-report": AUDITOR_API, "feed:audit-feed": AUDITOR_API,
     "transparency:audit-export-list": AUDITOR_API, "transparency:audit-export-detail": AUDITOR_API,
     "transparency:audit-export-download": AUDITOR_API, "transparency:uniformity": AUDITOR_API,
     "verify-log": AUDITOR_API,
@@ -183,6 +186,12 @@ EXPECTED: dict[str, dict] = {
        for model in ("auth_user", "auth_group", "authtoken_tokenproxy")
        for view in ("changelist", "change", "history", "add", "delete")},
     "admin:auth_user_password_change": ADMIN_SUPERUSER,
+    # Webhook subscriptions are set up by administrators; their delivery log is read-only, even for them.
+    **{f"admin:feed_webhooksubscription_{view}": ADMIN_SUPERUSER
+       for view in ("changelist", "change", "history", "add", "delete")},
+    **{f"admin:feed_webhookdelivery_{view}": (ADMIN_SUPERUSER if view in ("changelist", "change", "history")
+                                              else ADMIN_NOBODY)
+       for view in ("changelist", "change", "history", "add", "delete")},
 }
 # Named URLs not requested here, and why.
 NOT_REQUESTED = {
@@ -275,6 +284,8 @@ def world(kz_scenario, violating_content_code, tmp_path, settings):
     for role in (ProcessHeartbeat.Role.WORKER, ProcessHeartbeat.Role.BEAT):
         ProcessHeartbeat.objects.create(role=role, hostname="host-a", pid=1, started_at=timezone.now(),
                                         seen_at=timezone.now())
+    WebhookSubscription.objects.create(exercise=request.exercise, owner=users["auditor"], url="http://127.0.0.1:9/h")
+    deliveries_create()
     draft_account = account_a
     from filing.services import request_draft_save
 

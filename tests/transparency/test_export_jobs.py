@@ -130,10 +130,10 @@ def test_a_worker_that_was_replaced_stops_without_touching_the_job(log, auditor,
     job = job_for(auditor)
     real_write = exports.export_write
 
-    def replaced_midway(queryset, fmt, *, personal, out, progress=None):
+    def replaced_midway(queryset, fmt, *, personal, out, progress=None, **options):
         # Another worker claims the job while this one is writing.
         ExportJob.objects.filter(pk=job.pk).update(attempt=99)
-        return real_write(queryset, fmt, personal=personal, out=out, progress=progress)
+        return real_write(queryset, fmt, personal=personal, out=out, progress=progress, **options)
 
     monkeypatch.setattr(exports, "export_write", replaced_midway)
 

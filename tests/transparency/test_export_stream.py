@@ -169,7 +169,7 @@ def test_an_empty_export_has_just_the_header(client_for, log, auditor):
 
 
 @pytest.mark.parametrize(("query", "fields"), [
-    ("format=xlsx", {"format": ["Use csv or ndjson, not 'xlsx'."]}),
+    ("format=xlsx", {"format": ["Use csv, ndjson, dsa-sor-csv, dsa-sor-json or lumen-json, not 'xlsx'."]}),
     ("format=csv&outcome=maybe", {"outcome": ["Select a valid choice. maybe is not one of the available choices."]}),
 ])
 def test_a_bad_export_is_refused_as_json_and_not_recorded(client_for, log, auditor, query, fields):
