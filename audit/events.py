@@ -124,23 +124,41 @@ def evidence_added_event(*, evidence, actor) -> AuditEvent:
 
 
 def screening_started_event(*, request) -> AuditEvent:
-    return _record(event_type="screening_started", role=roles.SYSTEM, request=request,
-                   payload={"round": request.screening_round})
+    return _record_all([_screening_started(request=request)])[0]
+
+
+def screening_started_events(*, requests) -> list[AuditEvent]:
+    """screening_started for each request of a batch, written together."""
+    return _record_all([_screening_started(request=request) for request in requests])
+
+
+def _screening_started(*, request) -> AuditEvent:
+    return _event(event_type="screening_started", role=roles.SYSTEM, request=request,
+                  payload={"round": request.screening_round})
 
 
 def check_completed_events(*, request, results) -> list[AuditEvent]:
     """One check_completed event per result, in the results' order, written together."""
-    return _record_all([_event(
+    return _record_all(_checks_completed(request=request, results=results))
+
+
+def _checks_completed(*, request, results) -> list[AuditEvent]:
+    return [_event(
         event_type="check_completed",
         role=roles.SYSTEM,
         request=request,
         payload={"round": result.round, "position": result.position, "check": result.name,
                  "version": result.version, "verdict": result.verdict, "flags": result.flags},
-    ) for result in results])
+    ) for result in results]
 
 
 def request_routed_event(*, request, route: dict, workflow_version: str, rules_version: str) -> AuditEvent:
-    return _record(
+    return _record_all([_routed(request=request, route=route, workflow_version=workflow_version,
+                                rules_version=rules_version)])[0]
+
+
+def _routed(*, request, route: dict, workflow_version: str, rules_version: str) -> AuditEvent:
+    return _event(
         event_type="request_routed",
         role=roles.SYSTEM,
         request=request,
@@ -149,14 +167,37 @@ def request_routed_event(*, request, route: dict, workflow_version: str, rules_v
     )
 
 
+def screenings_finished_events(*, screenings) -> list[AuditEvent]:
+    """What screening one request writes, for each of a batch, with two INSERTs however many there are.
+
+    ``screenings`` holds (request, results, route, workflow_version, rules_version, info) where
+    ``info`` is (missing, message_id) for a request sent back for information, else None. Each
+    request's events come in the order the one-by-one path writes them: check_completed for each
+    result, info_requested, request_routed.
+    """
+    built = []
+    for request, results, route, workflow_version, rules_version, info in screenings:
+        built += _checks_completed(request=request, results=results)
+        if info is not None:
+            missing, message_id = info
+            built.append(_info_requested(request=request, actor=None, missing=missing, message_id=message_id))
+        built.append(_routed(request=request, route=route, workflow_version=workflow_version,
+                             rules_version=rules_version))
+    return _record_all(built)
+
+
 def screening_reenqueued_event(*, request, stuck_since) -> AuditEvent:
     return _record(event_type="screening_reenqueued", role=roles.SYSTEM, request=request,
                    payload={"status": request.status, "stuck_since": stuck_since.isoformat()})
 
 
 def info_requested_event(*, request, actor, missing: list, message_id: int | None) -> AuditEvent:
-    return _record(event_type="info_requested", actor=actor, role=None if actor else roles.SYSTEM,
-                   request=request, payload={"missing": missing, "message": message_id})
+    return _record_all([_info_requested(request=request, actor=actor, missing=missing, message_id=message_id)])[0]
+
+
+def _info_requested(*, request, actor, missing: list, message_id: int | None) -> AuditEvent:
+    return _event(event_type="info_requested", actor=actor, role=None if actor else roles.SYSTEM,
+                  request=request, payload={"missing": missing, "message": message_id})
 
 
 def info_provided_event(*, request, actor, message_id: int, changed_fields: list[str]) -> AuditEvent:

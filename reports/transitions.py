@@ -72,3 +72,47 @@ def apply(request: TakedownRequest, action: str, *, extra_filter: dict | None = 
     if computed:
         request.refresh_from_db(fields=computed)
     return request
+
+
+def apply_many(requests: list[TakedownRequest], action: str, **changes) -> None:
+    """``apply`` for many requests with the same changes, in one conditional UPDATE.
+
+    For rows the caller has locked (``select_for_update``) and read in this transaction, so
+    every one of them must move; if one does not, nothing is written. Fields set to an
+    expression (``F("screening_round") + 1``) are left for the caller to update in memory.
+    """
+    if not requests:
+        return
+    sources, target = ALLOWED[action]
+    changes = {"status": target, "last_activity_at": timezone.now(), **changes}
+    moved = TakedownRequest.objects.filter(pk__in=[r.pk for r in requests], status__in=sources).update(**changes)
+    if moved != len(requests):
+        raise IllegalTransition(f"{len(requests) - moved} of {len(requests)} request(s) cannot be "
+                                f"{LABELS[action]} in their current state.")
+    for request in requests:
+        for field, value in changes.items():
+            if not hasattr(value, "resolve_expression"):
+                setattr(request, field, value)
+
+
+def apply_each(moves: list[tuple[TakedownRequest, str, dict]]) -> None:
+    """Move each request along its own action with its own changes, in one UPDATE (a CASE per field).
+
+    For rows the caller has locked (``select_for_update``) and read in this transaction: the
+    status read with the lock is the row's, so the allowed-transition check is made on it here.
+    A field one request changes and another does not is written with the value read under the lock.
+    """
+    if not moves:
+        return
+    now = timezone.now()
+    fields: set[str] = set()
+    for request, action, changes in moves:
+        sources, target = ALLOWED[action]
+        if request.status not in sources:
+            state = Status(request.status).label.lower()
+            raise IllegalTransition(f"{request.reference} cannot be {LABELS[action]} while it is {state}.")
+        changes = {"status": target, "last_activity_at": now, **changes}
+        for field, value in changes.items():
+            setattr(request, field, value)
+        fields.update(changes)
+    TakedownRequest.objects.bulk_update([request for request, _, _ in moves], sorted(fields))

@@ -8,10 +8,19 @@ is present for one reason only: the local-law check compares it with the cited p
 
 from __future__ import annotations
 
-from reports.models import TakedownRequest
+from django.db.models import Prefetch, QuerySet
+
+from reports.models import CitedProvision, TakedownRequest
+
+
+def with_check_input(requests: QuerySet) -> QuerySet:
+    """``requests`` with everything ``build_check_input`` reads, in a fixed number of queries however many."""
+    return requests.select_related("agency").prefetch_related(
+        "items", Prefetch("citations", queryset=CitedProvision.objects.select_related("provision")))
 
 
 def build_check_input(request: TakedownRequest) -> dict:
+    """The check input of ``request``; load it through ``with_check_input`` or each relation costs a query."""
     items = []
     for item in request.items.all():
         snapshot = item.snapshot or {}
@@ -36,7 +45,7 @@ def build_check_input(request: TakedownRequest) -> dict:
             "in_force_until": p.in_force_until.isoformat() if p.in_force_until else None,
             "concern": p.concern,
         }
-        for p in (citation.provision for citation in request.citations.select_related("provision"))
+        for p in (citation.provision for citation in request.citations.all())
     ]
     court_order = None
     if request.has_court_order:

@@ -20,20 +20,57 @@ logger = logging.getLogger(__name__)
 
 REQUEST_SCREEN_TASK = "review.tasks.request_screen"
 REQUESTS_SCREEN_TASK = "review.tasks.requests_screen"
-SCREENING_TASKS = (REQUEST_SCREEN_TASK, REQUESTS_SCREEN_TASK)
+SUBMITTED_REQUESTS_SCREEN_TASK = "review.tasks.submitted_requests_screen"
+SCREENING_TASKS = (REQUEST_SCREEN_TASK, REQUESTS_SCREEN_TASK, SUBMITTED_REQUESTS_SCREEN_TASK)
 STUCK_REQUESTS_SWEEP_TASK = "review.tasks.stuck_requests_sweep"
+
+# A batch is split into this many tasks so that every worker process takes a share of it ...
+SCREENING_SHARES = 4
+# ... unless the shares would be smaller than this many requests, where a task's own cost dominates.
+SCREENING_SHARE_MIN = 10
+
+
+def screening_shares(request_ids: list[int]) -> list[list[int]]:
+    """``request_ids`` in consecutive slices, one per screening task."""
+    ids = list(request_ids)
+    size = max(SCREENING_SHARE_MIN, -(-len(ids) // SCREENING_SHARES))
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
 
 
 def screening_enqueue(request_ids: list[int]) -> None:
-    """Send requests to screening now: one task for one request, one task for a batch."""
+    """Send requests to screening now.
+
+    One request (a filing, an answer, the sweeper's resend) sends a task that claims every filing
+    waiting, so that a burst of single filings is screened in batches; a batch is split into shares.
+    """
     try:
         if len(request_ids) == 1:
-            current_app.send_task(REQUEST_SCREEN_TASK, args=[request_ids[0]])
-        elif request_ids:
-            current_app.send_task(REQUESTS_SCREEN_TASK, args=[list(request_ids)])
+            current_app.send_task(SUBMITTED_REQUESTS_SCREEN_TASK, args=[request_ids[0]])
+        else:
+            _batches_send(request_ids)
     except Exception as exc:  # kombu raises several connection error types; all mean "try later"
         logger.warning("could not enqueue screening of %d request(s) (%s); the sweeper will retry",
                        len(request_ids), exc)
+
+
+def _batches_send(request_ids: list[int]) -> None:
+    for share in screening_shares(request_ids):
+        current_app.send_task(REQUESTS_SCREEN_TASK, args=[share])
+
+
+def screening_batches_enqueue_on_commit(request_ids: list[int]) -> None:
+    """Send requests already claimed to batch screening once the transaction commits, split into shares."""
+    ids = list(request_ids)
+
+    def send() -> None:
+        try:
+            _batches_send(ids)
+        except Exception as exc:  # kombu raises several connection error types
+            logger.warning("could not enqueue screening of %d request(s) (%s); the sweeper will retry",
+                           len(ids), exc)
+
+    if ids:
+        transaction.on_commit(send)
 
 
 def queue_depth() -> int:

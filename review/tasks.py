@@ -21,6 +21,11 @@ def requests_screen(request_ids: list[int]) -> None:
     services.requests_screen(request_ids=request_ids)
 
 
+@shared_task(**TASK_OPTIONS)
+def submitted_requests_screen(request_id: int | None = None) -> None:
+    services.submitted_requests_screen(request_id=request_id)
+
+
 @shared_task(acks_late=True)
 def sla_watch() -> int:
     return services.sla_watch()

@@ -24,12 +24,17 @@ from review.services.decisions import (
     request_close,
 )
 from review.services.rulesets import ruleset_activate, ruleset_default_install, ruleset_store
-from review.services.screening import request_screen, requests_screen, stuck_requests_sweep
+from review.services.screening import (
+    request_screen,
+    requests_screen,
+    stuck_requests_sweep,
+    submitted_requests_screen,
+)
 
 __all__ = [
     "ACTION_REASONS", "DECIDE_PERMISSION", "ESCALATION_TARGETS", "appeal_decide", "appeal_file",
     "appealable_decision", "claims_expire", "decided_requests_close", "item_decide", "reasons_for",
     "request_ask_info", "request_claim", "request_claim_next", "request_close", "request_escalate",
     "request_release", "request_screen", "requests_screen", "ruleset_activate",
-    "ruleset_default_install", "ruleset_store", "sla_watch", "stuck_requests_sweep",
+    "ruleset_default_install", "ruleset_store", "sla_watch", "stuck_requests_sweep", "submitted_requests_screen",
 ]

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit import events
@@ -19,12 +19,62 @@ from reports import transitions
 from reports.models import RequestMessage, Status, TakedownRequest
 from reports.notifications import notify_requester
 from review import dispatch
-from review.check_input import build_check_input
-from review.checks import run_checks
+from review.check_input import build_check_input, with_check_input
+from review.checks import CheckOutcome, run_checks
 from review.models import CheckResult, ScreeningRun
-from review.routing import WORKFLOW_VERSION, route
+from review.routing import WORKFLOW_VERSION, Route, route
 from review.rules import active_rules
 
+# Requests one claim of waiting filings takes at most; dispatch splits them between the workers.
+SUBMITTED_CLAIM_LIMIT = 100
+
+
+# --- The rules, shared by the one-by-one and the batch path -----------------------------------
+
+def _screen(request: TakedownRequest, rules) -> tuple[dict, list[CheckOutcome], Route]:
+    """What screening decides for one request: its check input, the four outcomes, the route."""
+    check_input = build_check_input(request)
+    outcomes = run_checks(check_input, rules)
+    return check_input, outcomes, route(outcomes, rules)
+
+
+def _screening_run(request: TakedownRequest, rules, check_input: dict, decided_route: Route) -> ScreeningRun:
+    return ScreeningRun(request=request, round=request.screening_round, workflow_version=WORKFLOW_VERSION,
+                        rules_version=rules.version, check_input=check_input, route=decided_route.as_dict())
+
+
+def _check_results(run: ScreeningRun, outcomes: list[CheckOutcome]) -> list[CheckResult]:
+    return [CheckResult(screening=run, request=run.request, round=run.round, position=position, name=outcome.name,
+                        version=outcome.version, verdict=outcome.verdict, flags=outcome.flags,
+                        findings=outcome.findings, explanation=outcome.explanation)
+            for position, outcome in enumerate(outcomes, start=1)]
+
+
+def _missing_parts(outcomes: list[CheckOutcome], decided_route: Route) -> list | None:
+    """The parts to ask the requester for, or None when the request goes to a queue."""
+    return outcomes[0].findings["missing"] if decided_route.target == "needs_info" else None
+
+
+def _info_request(request: TakedownRequest, missing: list) -> RequestMessage:
+    return RequestMessage(
+        request=request, kind=RequestMessage.Kind.INFO_REQUEST, author=None,
+        body="Before review can start, please provide:\n" + "\n".join(f"• {p['message']}" for p in missing))
+
+
+def _route_move(request: TakedownRequest, decided_route: Route, missing: list | None, rules,
+                now: datetime) -> tuple[str, dict]:
+    """The transition a route makes and the fields it sets."""
+    common = {"workflow_version": WORKFLOW_VERSION, "rules_version": rules.version, "routed_at": now}
+    if missing is not None:
+        return "route_to_needs_info", {"missing_parts": missing, "queue": "", "priority": None, "sla_due_at": None,
+                                       **common}
+    return "route_to_queue", {
+        "queue": decided_route.queue, "priority": decided_route.priority,
+        "sla_due_at": now + timedelta(hours=decided_route.sla_hours), "sla_breached": False,
+        "missing_parts": [], "review_round": max(request.review_round, 1), **common}
+
+
+# --- One request ---------------------------------------------------------------------------------
 
 def request_screen(*, request_id: int) -> TakedownRequest | None:
     """Run the checks on a submitted request and route it. Safe to run any number of times.
@@ -47,50 +97,114 @@ def request_screen(*, request_id: int) -> TakedownRequest | None:
 
     rules = active_rules()
     with transaction.atomic():
-        request = (TakedownRequest.objects.select_for_update(of=("self",)).select_related("agency", "exercise")
-                   .filter(pk=request_id).first())
+        request = (with_check_input(TakedownRequest.objects.select_for_update(of=("self",)))
+                   .select_related("exercise").filter(pk=request_id).first())
         if request is None or request.status != Status.SCREENING:
             return request
-        check_input = build_check_input(request)
-        outcomes = run_checks(check_input, rules)
-        decided_route = route(outcomes, rules)
-        run = ScreeningRun.objects.create(
-            request=request, round=request.screening_round, workflow_version=WORKFLOW_VERSION,
-            rules_version=rules.version, check_input=check_input, route=decided_route.as_dict(),
-        )
-        results = CheckResult.objects.bulk_create(
-            CheckResult(screening=run, request=request, round=run.round, position=position, name=outcome.name,
-                        version=outcome.version, verdict=outcome.verdict, flags=outcome.flags,
-                        findings=outcome.findings, explanation=outcome.explanation)
-            for position, outcome in enumerate(outcomes, start=1))
+        check_input, outcomes, decided_route = _screen(request, rules)
+        run = _screening_run(request, rules, check_input, decided_route)
+        run.save()
+        results = CheckResult.objects.bulk_create(_check_results(run, outcomes))
         events.check_completed_events(request=request, results=results)
-        now = timezone.now()
-        common = {"workflow_version": WORKFLOW_VERSION, "rules_version": rules.version, "routed_at": now}
-        if decided_route.target == "needs_info":
-            missing = outcomes[0].findings["missing"]
-            transitions.apply(request, "route_to_needs_info", missing_parts=missing, queue="", priority=None,
-                              sla_due_at=None, **common)
-            note = RequestMessage.objects.create(
-                request=request, kind=RequestMessage.Kind.INFO_REQUEST, author=None,
-                body="Before review can start, please provide:\n" + "\n".join(f"• {p['message']}" for p in missing),
-            )
+        missing = _missing_parts(outcomes, decided_route)
+        action, changes = _route_move(request, decided_route, missing, rules, timezone.now())
+        transitions.apply(request, action, **changes)
+        if missing is not None:
+            note = _info_request(request, missing)
+            note.save()
             events.info_requested_event(request=request, actor=None, missing=missing, message_id=note.pk)
             notify_requester(request, "needs_info")
-        else:
-            transitions.apply(
-                request, "route_to_queue", queue=decided_route.queue, priority=decided_route.priority,
-                sla_due_at=now + timedelta(hours=decided_route.sla_hours), sla_breached=False,
-                missing_parts=[], review_round=max(request.review_round, 1), **common,
-            )
         events.request_routed_event(request=request, route=decided_route.as_dict(),
                                     workflow_version=WORKFLOW_VERSION, rules_version=rules.version)
     return request
 
 
-def requests_screen(*, request_ids: list[int]) -> None:
-    """A bulk filing's requests, one after the other; a retry skips those already screened."""
-    for request_id in request_ids:
-        request_screen(request_id=request_id)
+# --- Many requests at once -----------------------------------------------------------------------
+
+def _screening_start(requests: list[TakedownRequest]) -> None:
+    """``submitted`` → ``screening`` for rows locked by the caller: one UPDATE, one batch of events."""
+    transitions.apply_many(requests, "start_screening", screening_round=F("screening_round") + 1)
+    for request in requests:
+        # The rows are locked: the rounds read with them were the current ones.
+        request.screening_round += 1
+    events.screening_started_events(requests=requests)
+
+
+def requests_screen(*, request_ids: list[int]) -> list[int]:
+    """Screen many requests as ``request_screen`` screens one, in a fixed number of statements. Returns those routed.
+
+    Each request gets exactly the check results, route, message and events the one-by-one path
+    gives it. The same two transactions: screening begins (``screening`` and screening_started,
+    committed first, so the requester sees it), then every result, run, message, route and event
+    of the batch is written with one statement per table. A worker killed between or during them
+    leaves the requests ``submitted`` or ``screening``: the re-delivered task or the sweeper
+    finishes them. Requests in any other state (already routed, withdrawn) are skipped, so a retry
+    writes nothing twice; the unique (request, round) constraints stand behind that.
+    """
+    ids = sorted(set(request_ids))
+    with transaction.atomic():
+        # Locked in primary-key order, as every batch locks them, so two batches never deadlock.
+        starting = list(TakedownRequest.objects.select_for_update(of=("self",)).select_related("exercise")
+                        .filter(pk__in=ids, status=Status.SUBMITTED).order_by("pk"))
+        _screening_start(starting)
+    return _screenings_finish(ids)
+
+
+def _screenings_finish(ids: list[int]) -> list[int]:
+    rules = active_rules()
+    with transaction.atomic():
+        requests = list(with_check_input(TakedownRequest.objects.select_for_update(of=("self",)))
+                        .select_related("exercise", "submitted_by__reporter_account")
+                        .filter(pk__in=ids, status=Status.SCREENING).order_by("pk"))
+        if not requests:
+            return []
+        decided = [(request, *_screen(request, rules)) for request in requests]
+        runs = ScreeningRun.objects.bulk_create(
+            _screening_run(request, rules, check_input, decided_route)
+            for request, check_input, _outcomes, decided_route in decided)
+        results = CheckResult.objects.bulk_create(
+            result for run, (_request, _input, outcomes, _route) in zip(runs, decided, strict=True)
+            for result in _check_results(run, outcomes))
+        results_of: dict[int, list[CheckResult]] = {}
+        for result in results:
+            results_of.setdefault(result.request_id, []).append(result)
+        missing_of = {request.pk: missing for request, _input, outcomes, decided_route in decided
+                      if (missing := _missing_parts(outcomes, decided_route)) is not None}
+        notes = {note.request_id: note for note in RequestMessage.objects.bulk_create(
+            _info_request(request, missing_of[request.pk]) for request in requests if request.pk in missing_of)}
+        now = timezone.now()
+        transitions.apply_each([(request, *_route_move(request, decided_route, missing_of.get(request.pk), rules, now))
+                                for request, _input, _outcomes, decided_route in decided])
+        events.screenings_finished_events(screenings=[
+            (request, results_of[request.pk], decided_route.as_dict(), WORKFLOW_VERSION, rules.version,
+             (missing_of[request.pk], notes[request.pk].pk) if request.pk in missing_of else None)
+            for request, _input, _outcomes, decided_route in decided])
+        for request in requests:
+            if request.pk in missing_of:
+                notify_requester(request, "needs_info")
+    return [request.pk for request in requests]
+
+
+def submitted_requests_screen(*, request_id: int | None = None, limit: int = SUBMITTED_CLAIM_LIMIT) -> list[int]:
+    """Claim the filings waiting in ``submitted``, start their screening, and send them to ``requests_screen``.
+
+    One task per filing would screen a burst of filings one by one; instead each filing's task
+    claims every waiting request no one else holds (``FOR UPDATE SKIP LOCKED``), so a burst is
+    screened in batches and a filing whose request another claim took costs one query. The
+    request the task was sent for is claimed also when it is left in ``screening`` (the
+    sweeper resends those). The claimed ids are sent after commit, split between the workers;
+    a worker killed before that leaves them ``screening`` for the sweeper. Returns the ids sent.
+    """
+    waiting = Q(status=Status.SUBMITTED)
+    if request_id is not None:
+        waiting |= Q(pk=request_id, status=Status.SCREENING)
+    with transaction.atomic():
+        claimed = list(TakedownRequest.objects.select_for_update(of=("self",), skip_locked=True)
+                       .select_related("exercise").filter(waiting).order_by("pk")[:limit])
+        _screening_start([request for request in claimed if request.status == Status.SUBMITTED])
+        ids = [request.pk for request in claimed]
+        dispatch.screening_batches_enqueue_on_commit(ids)
+    return ids
 
 
 def stuck_requests_sweep(*, now: datetime | None = None, queue_depth: int | None = None) -> list[int]:

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Screening throughput, in one run on a fresh database: single and bulk filings until routed, against a no-op task.
+
+With the same broker (Redis) and the same worker processes, one after the other:
+
+1. the no-op task's rate (one Redis INCR per task), the baseline;
+2. single filings (``request_file``, one after the other from this process), filed → routed;
+3. bulk filings (``requests_file_bulk``, 100 a call), filed → routed;
+4. the SQL statements ``requests_screen`` issues for a batch of 100 requests (and for the same 100
+   in the shares dispatch splits them into), per request; counted with django's CaptureQueriesContext.
+
+Each rate is timed from the first filing (or enqueue) until the last request is routed (or task done).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crs_screening_bench REDIS_URL=redis://127.0.0.1:6379/4 \\
+        CRS_TASK_QUEUE=bench python3 bench/screening.py [--singles 600] [--bulk 2000] [--noops 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from unittest import mock
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import PYTHON, ROOT, database_url, machine, report, save_result, setup_django  # noqa: E402
+from bench.workflow import noop_rate, start_workers, stop_workers, wait_until  # noqa: E402
+
+BULK_CALL = 100
+TARGETS = {"bulk": 0.5, "single": 0.25, "statements_per_request": 3.0}
+
+
+def fresh_database() -> None:
+    """Drop and create the database, migrate it and load the Kazakh scenario: every run starts alike."""
+    url = database_url()
+    name, server = url.rsplit("/", 1)[1], url.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", server, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
+    subprocess.run(["psql", server, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    for command in (["migrate", "-v0"], ["load_scenario", "kazakhstan-2021"]):
+        subprocess.run([PYTHON, str(ROOT / "manage.py"), *command], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
+def inputs(count: int, seed: int):
+    from filing.simulation import synthetic_requests
+
+    return list(synthetic_requests(count=count, jurisdiction="KZ", seed=seed))
+
+
+def until_routed(ids: list[int]) -> float:
+    from reports.models import Status, TakedownRequest
+
+    waiting = TakedownRequest.objects.filter(pk__in=ids, status__in=[Status.SUBMITTED, Status.SCREENING])
+    return wait_until(lambda: not waiting.exists(), "screening")
+
+
+def single_rate(count: int, seed: int) -> dict:
+    from filing.services import request_file
+
+    filings = inputs(count, seed)
+    start = time.perf_counter()
+    ids = [request_file(reporter=reporter, data=data)[0].pk for reporter, data in filings]
+    filed = time.perf_counter()
+    end = until_routed(ids)
+    return {"requests": count, "seconds": end - start, "filing_seconds": filed - start, "rate": count / (end - start)}
+
+
+def bulk_calls(count: int, seed: int) -> list[tuple]:
+    """(reporter, up to 100 inputs) per call: one reporter files the whole Kazakh batch, as an agency's system would."""
+    filings = inputs(count, seed)
+    reporter = filings[0][0]
+    datas = [data for _reporter, data in filings]
+    return [(reporter, datas[start:start + BULK_CALL]) for start in range(0, len(datas), BULK_CALL)]
+
+
+def bulk_rate(count: int, seed: int) -> dict:
+    from filing.services import requests_file_bulk
+
+    calls = bulk_calls(count, seed)
+    start = time.perf_counter()
+    ids = [request.pk for reporter, batch in calls for request, _ in requests_file_bulk(reporter=reporter, batch=batch)]
+    filed = time.perf_counter()
+    end = until_routed(ids)
+    return {"requests": len(ids), "seconds": end - start, "filing_seconds": filed - start,
+            "rate": len(ids) / (end - start)}
+
+
+def statements_per_request(seed: int) -> dict:
+    """Statements ``requests_screen`` issues for 100 requests: as one batch, and as dispatch's shares of it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from filing.services import requests_file_bulk
+    from review import dispatch
+    from review.services import requests_screen
+
+    counted = {}
+    for label, offset in (("one batch of 100", 0), ("dispatch's shares of 100", 1)):
+        reporter, batch = bulk_calls(BULK_CALL, seed + offset)[0]
+        with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids: None):  # screened here, counted
+            ids = [request.pk for request, _ in requests_file_bulk(reporter=reporter, batch=batch)]
+        shares = [ids] if offset == 0 else dispatch.screening_shares(ids)
+        with CaptureQueriesContext(connection) as queries:
+            routed = sum(len(requests_screen(request_ids=share)) for share in shares)
+        assert routed == len(ids), f"{routed} of {len(ids)} routed"
+        counted[label] = {"statements": len(queries), "per_request": len(queries) / len(ids), "shares": len(shares)}
+    return counted
+
+
+def profile_batch(seed: int) -> None:
+    """Where a batch of 100 spends its time: SQL execution against everything else (cProfile, after a warm-up batch)."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+
+    from filing.services import requests_file_bulk
+    from review import dispatch
+    from review.services import requests_screen
+
+    for attempt in range(2):  # the first batch pays for imports and compiled rules
+        reporter, batch = bulk_calls(BULK_CALL, seed + attempt)[0]
+        with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids: None):
+            ids = [request.pk for request, _ in requests_file_bulk(reporter=reporter, batch=batch)]
+        sql: list[tuple[float, str]] = []
+
+        def timed_sql(execute, statement, params, many, context, sql=sql):
+            start = time.perf_counter()
+            try:
+                return execute(statement, params, many, context)
+            finally:
+                sql.append((time.perf_counter() - start, statement[:60]))
+
+        profiler = cProfile.Profile()
+        start = time.perf_counter()
+        with connection.execute_wrapper(timed_sql):
+            profiler.enable()
+            requests_screen(request_ids=ids)
+            profiler.disable()
+        wall = time.perf_counter() - start
+    print(f"requests_screen of {len(ids)}: {wall * 1000:.0f} ms under the profiler, "
+          f"SQL {sum(t for t, _ in sql) * 1000:.0f} ms in {len(sql)} statements")
+    for seconds, statement in sorted(sql, reverse=True)[:5]:
+        print(f"  {seconds * 1000:6.1f} ms  {statement}")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--singles", type=int, default=600)
+    parser.add_argument("--bulk", type=int, default=2000)
+    parser.add_argument("--noops", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes (prefork pool)")
+    parser.add_argument("--keep-database", action="store_true", help="reuse the database instead of a fresh one")
+    parser.add_argument("--profile", action="store_true", help="only profile one batch of 100, in this process")
+    args = parser.parse_args()
+
+    if not args.keep_database:
+        fresh_database()
+    setup_django()
+    import redis
+
+    from bench.worker import NOOP_DONE_KEY, noop
+    from review.rules import active_ruleset
+
+    active_ruleset()
+    if args.profile:
+        profile_batch(int(time.time()))
+        return
+    load_before = os.getloadavg()
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    broker.delete(os.environ["CRS_TASK_QUEUE"])  # anything left by an earlier, interrupted run
+    seed = int(time.time())
+    statements = statements_per_request(seed)
+    workers = start_workers(args.concurrency)
+    try:
+        broker.set(NOOP_DONE_KEY, 0)
+        noop.delay(0)
+        wait_until(lambda: int(broker.get(NOOP_DONE_KEY) or 0) >= 1, "the workers to start")
+        noop_rate(200, broker)  # warm-up: every pool process has connected
+        single_rate(20, seed + 2)  # warm-up: connections, rules compiled
+        bulk_rate(200, seed + 3)
+        baseline = noop_rate(args.noops, broker)
+        single = single_rate(args.singles, seed + 4)
+        bulk = bulk_rate(args.bulk, seed + 5)
+        baseline_after = noop_rate(args.noops, broker)
+    finally:
+        stop_workers(workers)
+    load_after = os.getloadavg()
+
+    ratios = {"single": single["rate"] / baseline, "bulk": bulk["rate"] / baseline}
+    per_request = statements["one batch of 100"]["per_request"]
+    met = {"single": ratios["single"] >= TARGETS["single"], "bulk": ratios["bulk"] >= TARGETS["bulk"],
+           "statements_per_request": per_request <= TARGETS["statements_per_request"]}
+    result = {"baseline_noop_per_s": baseline, "baseline_noop_after_per_s": baseline_after, "single": single,
+              "bulk": bulk, "ratios": ratios, "statements": statements, "targets": TARGETS, "met": met,
+              "concurrency": args.concurrency, "load_average_before": load_before, "load_average_after": load_after,
+              "machine": machine()}
+    save_result("screening", result)
+
+    def verdict(name: str) -> str:
+        return "met" if met[name] else "NOT met"
+
+    report("Screening throughput (2 worker processes, one run)", [
+        ("single filings, filed → routed",
+         f"{single['rate']:.0f}/s ({single['requests']} in {single['seconds']:.1f} s; filing alone "
+         f"{single['filing_seconds']:.1f} s)", f"no-op task {baseline:.0f}/s "
+         f"({baseline_after:.0f}/s after)", f"≥ {TARGETS['single']}×: {ratios['single']:.2f}× {verdict('single')}"),
+        (f"bulk filings ({BULK_CALL} a call), filed → routed", f"{bulk['rate']:.0f}/s ({bulk['requests']} in "
+         f"{bulk['seconds']:.1f} s; filing alone {bulk['filing_seconds']:.1f} s)", f"no-op task {baseline:.0f}/s",
+         f"≥ {TARGETS['bulk']}×: {ratios['bulk']:.2f}× {verdict('bulk')}"),
+        *[(f"SQL statements per request, {label}", f"{entry['per_request']:.2f} ({entry['statements']} for 100 in "
+           f"{entry['shares']} task(s))", "—", f"≤ {TARGETS['statements_per_request']:.0f}: "
+           + ("met" if entry["per_request"] <= TARGETS["statements_per_request"] else "NOT met"))
+          for label, entry in statements.items()],
+    ])
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; {machine()}")
+
+
+if __name__ == "__main__":
+    main()
