@@ -389,6 +389,10 @@ def _run_the_seminar(room: Room, base: str, seminar: dict) -> None:
     for country in ("Kazakhstan", "Germany", "India"):
         expect(teacher.locator("#jurisdictions")).to_contain_text(country)
     expect(teacher.locator("#appeals")).to_contain_text("Reversed")
+    # The debrief's question about the record: a forged history built from this class's own log.
+    teacher.get_by_role("link", name="Could the platform have shown two different histories?").click()
+    split_view = room.read(teacher, "24b-split-view")
+    assert "A forged record, built for real" in split_view and "Why witnesses rule it out" in split_view
 
     # After the close every student is told, and nobody is offered what would be refused.
     kz.goto(f"{base}/platform/")
