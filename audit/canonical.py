@@ -21,10 +21,12 @@ from datetime import UTC, datetime
 ENCODING_VERSION = 1
 
 
+# What json.dumps builds on every call with these options, built once (the same encoder, the same bytes).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_bytes(document: dict) -> bytes:
-    return json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode(document).encode("utf-8")
 
 
 def format_time(moment: datetime) -> str:

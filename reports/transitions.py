@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.utils import timezone
 
 from reports.errors import IllegalTransition
@@ -115,4 +116,35 @@ def apply_each(moves: list[tuple[TakedownRequest, str, dict]]) -> None:
         for field, value in changes.items():
             setattr(request, field, value)
         fields.update(changes)
-    TakedownRequest.objects.bulk_update([request for request, _, _ in moves], sorted(fields))
+    requests = [request for request, _, _ in moves]
+    if connection.vendor == "postgresql":
+        _update_from_values(requests, sorted(fields))
+    else:
+        TakedownRequest.objects.bulk_update(requests, sorted(fields))
+
+
+def _update_from_values(requests: list[TakedownRequest], names: list[str]) -> None:
+    """``bulk_update`` as one ``UPDATE ... FROM (VALUES ...)``: each row's values, joined on the primary key.
+
+    Django's ``bulk_update`` builds a ``CASE WHEN`` expression per field per row through the ORM,
+    which costs more CPU than the rest of a screening batch; this writes the same values (each
+    prepared by its field, as a save would, and cast to the column's type) with plain SQL.
+    """
+    meta = TakedownRequest._meta
+    pk = meta.pk
+    fields = [meta.get_field(name) for name in names]
+    casts = [pk.rel_db_type(connection)] + [field.db_type(connection) for field in fields]
+    row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    params: list = []
+    for request in requests:
+        params.append(request.pk)
+        params.extend(field.get_db_prep_save(getattr(request, field.attname), connection) for field in fields)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in [pk.column] + [field.column for field in fields])
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
+    # Only quoted names from the model's metadata and placeholders are spliced in; every value is a parameter.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
+            f"FROM (VALUES {', '.join([row] * len(requests))}) AS v({columns}) "
+            f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}", params)

@@ -46,6 +46,10 @@ class CompiledRules:
     version: str
     data: dict
     policy_rules: tuple[PolicyRule, ...]
+    # Every rule's patterns as one alternation: a text none of them matches (most texts) is
+    # cleared with one search instead of one per pattern. None when they cannot be combined.
+    any_violation: re.Pattern | None = None
+    any_unclear: re.Pattern | None = None
 
     @property
     def justification_min_chars(self) -> int:
@@ -153,7 +157,27 @@ def _compile(digest: str, frozen: str) -> CompiledRules:
         )
         for rule in data["community_standards"]
     )
-    return CompiledRules(version=data["version"], data=data, policy_rules=rules)
+    return CompiledRules(version=data["version"], data=data, policy_rules=rules,
+                         any_violation=_alternation([p for rule in rules for p in rule.patterns]),
+                         any_unclear=_alternation([p for rule in rules for p in rule.unclear_patterns]))
+
+
+# A backreference or a condition on a group counts groups, which an alternation renumbers.
+_GROUP_NUMBERED = re.compile(r"\\[0-9]|\(\?P=|\(\?\(")
+
+
+def _alternation(patterns: list[re.Pattern]) -> re.Pattern | None:
+    """One pattern that matches a text exactly when one of ``patterns`` does, or None if none can be built.
+
+    Patterns that refer to groups by number, repeat a group name or set flags for the whole
+    expression (allowed only at its start) are left uncombined: each is then searched alone.
+    """
+    if not patterns or any(_GROUP_NUMBERED.search(p.pattern) for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
+    except re.error:
+        return None
 
 
 def compile_rules(data: dict) -> CompiledRules:

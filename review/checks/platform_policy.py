@@ -15,11 +15,13 @@ SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
 def assess_text(text: str, rules) -> tuple[str, list[dict]]:
     """(verdict, matched rules) for one post: violates / unclear / no_violation."""
-    violated = [rule for rule in rules.policy_rules if any(p.search(text) for p in rule.patterns)]
+    violated = ([rule for rule in rules.policy_rules if any(p.search(text) for p in rule.patterns)]
+                if rules.any_violation is None or rules.any_violation.search(text) else [])
     if violated:
         return "violates", [{"rule": r.id, "title": r.title, "severity": r.severity, "category": r.category}
                             for r in violated]
-    unclear = [rule for rule in rules.policy_rules if any(p.search(text) for p in rule.unclear_patterns)]
+    unclear = ([rule for rule in rules.policy_rules if any(p.search(text) for p in rule.unclear_patterns)]
+               if rules.any_unclear is None or rules.any_unclear.search(text) else [])
     if unclear:
         return "unclear", [{"rule": r.id, "title": r.title, "severity": r.severity, "category": r.category}
                            for r in unclear]

@@ -52,3 +52,36 @@ def test_a_withdrawn_request_cannot_be_withdrawn_again(kz_reporter, submitted):
 
     assert TakedownRequest.objects.get(pk=submitted.pk).status == Status.WITHDRAWN
     assert AuditEvent.objects.count() == events
+
+
+def test_apply_each_writes_each_requests_own_changes_and_leaves_the_rest(kz_reporter, submitted):
+    """Mixed types per row (null and set, JSON lists, times), as screening routes a batch; other rows untouched."""
+    other, _ = request_file(reporter=kz_reporter, data=RequestInput(
+        items=[ItemInput(content_id="kz-0008")], category="hate_speech", legal_basis=["KZ-CC-174"],
+        requested_action="restrict_in_jurisdiction", justification="Long enough justification text here."))
+    bystander, _ = request_file(reporter=kz_reporter, data=RequestInput(
+        items=[ItemInput(content_id="kz-0009")], category="hate_speech", legal_basis=["KZ-CC-174"],
+        requested_action="restrict_in_jurisdiction", justification="Long enough justification text here."))
+    for request in (submitted, other, bystander):
+        transitions.apply(request, "start_screening")
+    bystander_before = TakedownRequest.objects.filter(pk=bystander.pk).values().get()
+    due = submitted.submitted_at.replace(microsecond=123456)
+    missing = [{"part": "justification", "message": "Say « why » — ünïcode"}]
+
+    transitions.apply_each([
+        (submitted, "route_to_queue", {"queue": "legal", "priority": 2, "sla_due_at": due, "missing_parts": [],
+                                       "review_round": 1}),
+        (other, "route_to_needs_info", {"queue": "", "priority": None, "sla_due_at": None, "missing_parts": missing}),
+    ])
+
+    rows = {row["id"]: row for row in TakedownRequest.objects.filter(pk__in=[submitted.pk, other.pk]).values()}
+    assert {k: rows[submitted.pk][k] for k in ("status", "queue", "priority", "sla_due_at", "missing_parts",
+                                               "review_round")} == {
+        "status": Status.QUEUED, "queue": "legal", "priority": 2, "sla_due_at": due, "missing_parts": [],
+        "review_round": 1}
+    assert {k: rows[other.pk][k] for k in ("status", "queue", "priority", "sla_due_at", "missing_parts",
+                                           "review_round")} == {
+        "status": Status.NEEDS_INFO, "queue": "", "priority": None, "sla_due_at": None, "missing_parts": missing,
+        "review_round": other.review_round}
+    assert rows[submitted.pk]["last_activity_at"] == rows[other.pk]["last_activity_at"] == submitted.last_activity_at
+    assert TakedownRequest.objects.filter(pk=bystander.pk).values().get() == bystander_before

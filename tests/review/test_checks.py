@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
+import yaml
 
 from review.checks import completeness, human_rights, local_law, platform_policy, run_checks
 from review.rules import DEFAULT_RULES_FILE, compile_rules, load_rules_file
@@ -177,3 +181,33 @@ def test_red_flags_are_raised(flag_input, flag):
 def test_checks_run_in_the_same_order_every_time():
     assert [o.name for o in run_checks(check_input(), RULES)] == ["completeness", "platform_policy", "local_law",
                                                                   "human_rights"]
+
+
+def _scenario_texts() -> list[str]:
+    texts = []
+    for path in sorted((Path(DEFAULT_RULES_FILE).resolve().parents[2] / "scenarios").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts += [entry["text"] for entry in data.get("content", []) if entry.get("text")]
+    return texts
+
+
+def test_the_combined_policy_patterns_give_every_texts_own_verdict_and_rules():
+    texts = _scenario_texts()
+    one_by_one = dataclasses.replace(RULES, any_violation=None, any_unclear=None)
+    verdicts = [platform_policy.assess_text(text, RULES) for text in texts]
+
+    assert RULES.any_violation is not None and RULES.any_unclear is not None
+    assert verdicts == [platform_policy.assess_text(text, one_by_one) for text in texts]
+    assert {verdict for verdict, _rules in verdicts} == {"violates", "unclear", "no_violation"}
+
+
+def test_patterns_that_count_groups_are_searched_one_by_one():
+    data = load_rules_file(DEFAULT_RULES_FILE)
+    data["version"] = "backreference"
+    data["community_standards"][0]["patterns"] = [r"\b(\w+) \1\b"]
+    rules = compile_rules(data)
+
+    first = rules.policy_rules[0].id
+    assert rules.any_violation is None
+    assert first in [rule["rule"] for rule in platform_policy.assess_text("bread bread", rules)[1]]
+    assert first not in [rule["rule"] for rule in platform_policy.assess_text("bread and tea", rules)[1]]
