@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Transparency figures for a half-year over a million requests, computed afresh (no cache).
+"""Transparency figures for a half-year over a million requests, computed afresh (cache cleared).
+
+The items and outcomes come from the counts kept on request rows (review/tallies.py), so the
+figures read one covering index of the half-year's requests, plus the decided ones for the medians.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crs_bench REDIS_URL=redis://127.0.0.1:6379/4 \\
         CRS_TASK_QUEUE=bench python3 bench/transparency.py [--repeat 10]
@@ -23,7 +26,7 @@ from bench.common import (  # noqa: E402
     setup_django,
 )
 
-TARGET_MS = 300
+TARGET_MS = 100
 
 
 def main() -> None:
@@ -32,6 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     ensure_dataset()
     setup_django()
+    from django.core.cache import cache
     from django.db.models import Count
 
     from reports.models import TakedownRequest
@@ -45,10 +49,17 @@ def main() -> None:
                                                     submitted_at__lt=period.end).aggregate(n=Count("id"))["n"]
              for period in periods}
     period: Period = max(sizes, key=sizes.get)
+    cache.clear()
     first_start = time.perf_counter()
     report_ = transparency_report(exercise=exercise, period=period)
     first_ms = (time.perf_counter() - first_start) * 1000
-    stats = percentiles(sample_ms(lambda: transparency_report(exercise=exercise, period=period), args.repeat))
+
+    def fresh() -> dict:
+        # What a visitor gets after any change of the record: the cache holds nothing for it.
+        cache.clear()
+        return transparency_report_cached(exercise=exercise, period=period)
+
+    stats = percentiles(sample_ms(fresh, args.repeat))
     # What the public page and API do: the same figures, computed once per change of the record.
     transparency_report_cached(exercise=exercise, period=period)
     cached_stats = percentiles(sample_ms(lambda: transparency_report_cached(exercise=exercise, period=period),

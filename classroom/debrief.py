@@ -13,7 +13,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 
 from audit.models import AuditEvent
 from reports.models import Appeal, Exercise, Queue, Status, TakedownRequest
@@ -78,7 +78,6 @@ def exercise_requests(*, exercise: Exercise):
     """Every filed request of the exercise with what the debrief reads, oldest first."""
     return (TakedownRequest.objects.filter(exercise=exercise).exclude(status=Status.DRAFT)
             .select_related("agency__jurisdiction")
-            .annotate(item_count=Count("items", distinct=True))
             .prefetch_related(
                 Prefetch("screenings", queryset=ScreeningRun.objects.order_by("round")),
                 Prefetch("check_results", queryset=CheckResult.objects.order_by("round", "position")),

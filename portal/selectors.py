@@ -72,16 +72,15 @@ def dashboard_requests(*, reporter: ReporterAccount, status: str = "", category:
 
 
 def with_dashboard_figures(requests: list[TakedownRequest]) -> list[TakedownRequest]:
-    """One page of the dashboard, each request with its queue position and number of items.
+    """One page of the dashboard, each request with its queue position (its number of items is kept on its row).
 
     Computed for the page's rows only, after paginating: an agency with years of requests
     would otherwise count items and queue places for every one of them on every view.
     """
     figures = {row["pk"]: row for row in with_queue_position(TakedownRequest.objects.filter(
-        pk__in=[r.pk for r in requests])).annotate(item_count=Count("items")).values("pk", "queue_ahead", "item_count")}
+        pk__in=[r.pk for r in requests])).values("pk", "queue_ahead")}
     for request in requests:
         request.queue_ahead = figures[request.pk]["queue_ahead"]
-        request.item_count = figures[request.pk]["item_count"]
     return requests
 
 

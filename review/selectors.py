@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.stamps import record_stamp
@@ -89,10 +88,8 @@ def requests_for_review(*, exercise: Exercise) -> QuerySet[TakedownRequest]:
     """Every request past the requester's draft, with what the list shows, in one query per page."""
     return (TakedownRequest.objects.filter(exercise=exercise).exclude(status=Status.DRAFT)
             .select_related("agency__jurisdiction", "claimed_by")
-            .annotate(item_count=Coalesce(Subquery(
-                          RequestItem.objects.filter(request=OuterRef("pk")).order_by().values("request")
-                          .annotate(n=Count("pk")).values("n")), 0),
-                      policy_verdict=_latest_verdict("platform_policy"),
+            # item_count is kept on the row by filing (review/tallies.py): no count per row.
+            .annotate(policy_verdict=_latest_verdict("platform_policy"),
                       law_verdict=_latest_verdict("local_law"),
                       risk=_latest_verdict("human_rights")))
 

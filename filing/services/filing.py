@@ -154,6 +154,8 @@ def _file_many(*, reporter: ReporterAccount, entries: list[tuple[RequestInput, R
         return []
     now = timezone.now()
     requests = [_new_request(reporter, data, method=method, now=now) for data, _resolved in entries]
+    for request, (_data, resolved) in zip(requests, entries, strict=True):
+        request.item_count = len(resolved.urls)
     reserved = _reserve_ids(TakedownRequest, len(requests))
     if reserved:
         # The references are written with the rows: no second statement to set them.

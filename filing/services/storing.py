@@ -72,7 +72,11 @@ def new_citations(request: TakedownRequest, provisions: Sequence[LegalProvision]
 
 
 def items_store(request: TakedownRequest, resolved: Resolved) -> list[RequestItem]:
-    return RequestItem.objects.bulk_create(new_items(request, resolved))
+    """Store the request's items (replacing none: callers delete the old ones) and keep its item count."""
+    items = RequestItem.objects.bulk_create(new_items(request, resolved))
+    request.item_count = len(items)
+    TakedownRequest.objects.filter(pk=request.pk).update(item_count=request.item_count)
+    return items
 
 
 def provisions_cite(request: TakedownRequest, provisions: Sequence[LegalProvision]) -> None:

@@ -103,6 +103,17 @@ class TakedownRequest(models.Model):
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    # What the transparency report counts, kept by the transactions that change it (filing
+    # stores the items, each decision adds to the counts of its round) so that a half-year's
+    # figures read request rows only. The counts belong to ``tally_round``: once a new review
+    # round opens they no longer describe the latest round and count as undecided.
+    # ``manage.py figures_check`` recounts them from the records. Zero in the database too, for rows
+    # written by SQL (bulk loads) that then need the recount.
+    item_count = models.PositiveIntegerField(default=0, db_default=0)
+    tally_round = models.PositiveIntegerField(default=0, db_default=0)
+    items_removed = models.PositiveIntegerField(default=0, db_default=0)
+    items_restricted = models.PositiveIntegerField(default=0, db_default=0)
+    items_no_action = models.PositiveIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     routed_at = models.DateTimeField(null=True, blank=True)
@@ -163,6 +174,11 @@ class TakedownRequest(models.Model):
             models.Index(fields=["exercise", "queue", "priority", "sla_due_at"], name="request_queue_order"),
             models.Index(fields=["status", "last_activity_at"], name="request_status_activity"),
             models.Index(fields=["submitted_at"], name="request_submitted_at"),
+            # The transparency report: an index-only scan of one half-year's requests and their kept counts.
+            models.Index(fields=["exercise", "submitted_at"], name="request_transparency_tallies",
+                         include=["id", "agency", "category", "requested_action", "court_name", "court_case_number",
+                                  "decided_at", "review_round", "item_count", "tally_round", "items_removed",
+                                  "items_restricted", "items_no_action"]),
             # The reviewers' list, most urgent first (admin ordering, then -id): read in order, never sorted.
             models.Index(fields=["exercise", "priority", "sla_due_at", "-id"], name="request_review_order"),
             # The queue counts of the admin index and list: an index-only scan of the open requests.

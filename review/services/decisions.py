@@ -21,6 +21,7 @@ from reports.tenancy import require_exercise_open
 from review.models import Decision
 from review.selectors import decision_contradictions
 from review.services.claims import locked_claimed_by
+from review.services.tallies import request_decision_tally
 
 ACTION_REASONS = {
     Decision.Action.REMOVE_GLOBALLY: {Decision.Reason.POLICY_VIOLATION},
@@ -102,6 +103,7 @@ def item_decide(*, reviewer, item: RequestItem, action: str, reason_code: str, r
                 )
         except IntegrityError:
             raise IllegalTransition(f"Item {item.position} of {request.reference} is already decided.") from None
+        request_decision_tally(request=request, action=action)
         _apply_visibility(request=request, item=item, action=action, previous=previous)
         events.item_decided_event(decision=decision)
 

@@ -13,6 +13,7 @@ from filing.services import content_snapshot, snapshot_hash
 from reports.models import Agency, ContentItem, RequestItem, Status, TakedownRequest
 from reports.tenancy import exercise_default
 from review.models import Decision
+from review.services.tallies import request_tallies_rebuild
 from tests.factories import AgencyFactory, JurisdictionFactory, UserFactory
 
 REASONS = {"remove_globally": "policy_violation", "restrict_in_jurisdiction": "unlawful_locally",
@@ -66,6 +67,9 @@ def filed(agency: Agency, *, submitted_at: datetime, category: str = "hate_speec
         Decision.objects.create(request=request, item=item, round=review_round, action=action,
                                 reason_code=REASONS[action], rationale=f"Rationale for {action}.",
                                 reviewer=reviewer, reviewer_tier="senior_reviewer")
+    # The rows were written directly, so the counts the workflow keeps are recounted here.
+    request_tallies_rebuild(requests=TakedownRequest.objects.filter(pk=request.pk))
+    request.refresh_from_db()
     return request
 
 
