@@ -24,13 +24,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import ensure_dataset, machine, peak_rss_mb, report, run_json, save_result, setup_django  # noqa: E402
 
-TARGET_RATIO = 1 / 3
-TARGET_PEAK_MB = 150
+# Rate of each export against the bare COPY of the same columns in the same run.
+TARGET_RATIOS = {"csv": 0.8, "ndjson": 0.6}
+TARGET_PEAK_MB = 100
 OWN_KINDS = ("csv", "ndjson")
 INTEROP_KINDS = ("dsa-sor-csv", "dsa-sor-json", "lumen-json")
 
-# The CSV export's columns (audit.exports.CSV_COLUMNS), computed by PostgreSQL. The author pseudonyms
-# are an HMAC under the server's secret, which SQL cannot compute: the baseline gives the handles there.
+# The CSV export's columns (transparency.exports.CSV_COLUMNS), computed by PostgreSQL with its own
+# formatting and no pseudonyms (the handles stand in for them): the bare cost of reading them out.
 COPY_SQL = """
 COPY (
 SELECT r.reference, a.jurisdiction_id, a.code, a.name, r.authority_type, NULL, r.submission_method, r.external_id,
@@ -143,10 +144,11 @@ def main() -> None:
                          f"< {TARGET_PEAK_MB} MB: {'met' if result['met'] else 'NOT met'}"))
             continue
         result["ratio"] = result["rows_per_s"] / copy["rows_per_s"]
-        result["met"] = result["ratio"] >= TARGET_RATIO and result["peak_rss_mb"] < TARGET_PEAK_MB
+        target = TARGET_RATIOS[kind]
+        result["met"] = result["ratio"] >= target and result["peak_rss_mb"] < TARGET_PEAK_MB
         rows.append((f"{kind.upper()} export, {result['rows']:,} rows", figures,
                      f"COPY {copy['rows_per_s']:,.0f} rows/s ({copy['seconds']:.0f} s)",
-                     f"≥ 1/3 of COPY, < {TARGET_PEAK_MB} MB: {result['ratio']:.2f}× "
+                     f"≥ {target}× COPY, < {TARGET_PEAK_MB} MB: {result['ratio']:.2f}× "
                      f"{'met' if result['met'] else 'NOT met'}"))
     save_result("export" if kinds == list(OWN_KINDS) else "export-" + "-".join(kinds),
                 {"copy": copy, **results, "machine": machine()})

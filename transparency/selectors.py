@@ -13,6 +13,7 @@ submitter's username and the author's handle are included as well.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from django.db import connection
 from django.db.models import CharField, F, Func, Max, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
 
 from audit.selectors import api_time
 from reports.models import CitedProvision, Exercise, Jurisdiction, LegalProvision, RequestItem, Status, TakedownRequest
@@ -45,6 +47,14 @@ REQUEST_TIMES = ("sla_due_at", "created_at", "submitted_at", "routed_at", "decid
 
 
 # --- Pseudonyms ------------------------------------------------------------------------------
+
+def pseudonym_key(secret: str | None = None) -> bytes:
+    """The HMAC key of the pseudonyms, derived from SECRET_KEY as ``salted_hmac`` derives it.
+
+    Exports computed by the database key PostgreSQL's ``hmac`` with it, so both paths agree.
+    """
+    return hashlib.sha256(force_bytes(PSEUDONYM_SALT + (secret or settings.SECRET_KEY))).digest()
+
 
 def author_pseudonym(handle: str) -> str:
     """A stable stand-in for an account handle: HMAC-SHA256 under a key derived from SECRET_KEY, truncated.
@@ -81,10 +91,18 @@ class UTCText(Func):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.get_source_expressions()[0])
-        utc = f"(({sql}) AT TIME ZONE 'UTC')"
-        return (f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-                f"mod(date_part('microseconds', {utc})::bigint, 1000000) <> 0 THEN to_char({utc}, '.US') ELSE '' END "
-                f"|| 'Z')", [*params, *params, *params, *params])
+        return utc_text_sql(sql), [*params] * UTC_TEXT_USES
+
+
+UTC_TEXT_USES = 4  # times utc_text_sql repeats its argument
+
+
+def utc_text_sql(sql: str) -> str:
+    """PostgreSQL's text of the timestamp ``sql`` as ``api_time`` writes it (NULL stays NULL)."""
+    utc = f"(({sql}) AT TIME ZONE 'UTC')"
+    return (f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+            f"mod(date_part('microseconds', {utc})::bigint, 1000000) <> 0 THEN to_char({utc}, '.US') ELSE '' END "
+            f"|| 'Z')")
 
 
 def _time_text(name: str):

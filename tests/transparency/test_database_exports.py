@@ -1,0 +1,137 @@
+"""The CSV export PostgreSQL writes (COPY) is byte for byte the Python encoder's, for every filter."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from reports.models import CitedProvision, Exercise, Status, TakedownRequest
+from reports.tenancy import exercise_default
+from review.models import CheckResult, Decision, ScreeningRun
+from tests.factories import ContentFactory, PlatformAccountFactory, ProvisionFactory, UserFactory
+from tests.transparency.request_log import agency, at, filed
+from transparency import database_exports
+from transparency.exports import encode, export_bytes, filtered_requests
+from transparency.selectors import iter_request_records
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+
+FILTERS = [
+    {},
+    {"jurisdiction": "KZ"},
+    {"agency": "-kz-misd", "status": "decided"},
+    {"submitted_after": "2021-08-15T00:00:00Z", "submitted_before": "2021-12-01T00:00:00Z"},
+    {"decided_after": "2021-08-01T00:00:00Z"},
+    {"category": "defamation", "jurisdiction": "DE"},
+    {"jurisdiction": "FR"},
+]
+
+
+def checks_for(request, *, rounds: int) -> None:
+    for number in range(1, rounds + 1):
+        run = ScreeningRun.objects.create(request=request, round=number, workflow_version="1",
+                                          rules_version="2021.1", check_input={}, route={})
+        for position, (name, verdict, flags) in enumerate([
+                ("completeness", "complete" if number > 1 else "incomplete", []),
+                ("platform_policy", "violates", ["violence", "hate"]),
+                ("local_law", "supported", ["court_order"]),
+                ("human_rights", "", [])], start=1):
+            CheckResult.objects.create(screening=run, request=request, round=number, position=position, name=name,
+                                       version="1", verdict=verdict, flags=flags, explanation="Checked.")
+    TakedownRequest.objects.filter(pk=request.pk).update(screening_round=rounds)
+
+
+@pytest.fixture
+def varied_log(db):
+    """Requests whose cells test every rule of the CSV: quoting, formulas, empties, lists, times, pseudonyms."""
+    misd = agency("-kz-misd", "KZ", name='Ministry "of Information", Almaty\nand the regions')
+    bnetza = agency("de-bnetza", "DE", name="=Bundesnetzagentur", authority_type="regulator")
+    author = PlatformAccountFactory(handle="дамир_ü")
+    plus = PlatformAccountFactory(handle="+plus_handle")
+    posts = [ContentFactory(author=author), ContentFactory(author=plus), ContentFactory()]
+
+    decided = filed(misd, submitted_at=at("2021-08-01 10:00"), status=Status.DECIDED, queue="policy",
+                    outcome="partial", decided_at=at("2021-08-04 10:00") + timedelta(microseconds=250),
+                    court_order=True, items=[posts[0], "https://elsewhere.example/a", posts[1], posts[2]],
+                    decisions=["remove_globally", "no_action", "restrict_in_jurisdiction"],
+                    submitted_by=UserFactory(username="+reporter"))
+    CitedProvision.objects.create(request=decided, provision=ProvisionFactory(code="KZ-CC-174"), position=2)
+    CitedProvision.objects.create(request=decided, provision=ProvisionFactory(code="KZ-CC-274"), position=1)
+    checks_for(decided, rounds=2)
+    # A later round reconsidered the first item: its latest decision is the one exported.
+    first = decided.items.get(position=1)
+    Decision.objects.create(request=decided, item=first, round=2, action="no_action", reason_code="not_unlawful",
+                            rationale="Reconsidered.", reviewer=UserFactory(), reviewer_tier="senior_reviewer")
+    TakedownRequest.objects.filter(pk=decided.pk).update(
+        external_id='=HYPERLINK("x", "y")', court_name='+Court, "Almaty"\r\nsecond line',
+        court_case_number="-2-1/2021", court_order_date=at("2021-07-30").date(), confidentiality_requested=True,
+        sla_breached=True, created_at=at("2021-08-01 09:59") + timedelta(microseconds=123456))
+
+    filed(misd, submitted_at=at("2021-09-01 10:00"), status=Status.NEEDS_INFO, requested_action="", items=0)
+    half = filed(misd, submitted_at=at("2021-10-01 10:00"), court_order=True, items=[posts[1]])
+    TakedownRequest.objects.filter(pk=half.pk).update(court_case_number="")  # a court without a case number
+    filed(bnetza, submitted_at=at("2021-10-01 10:00"), category="defamation", items=2,
+          decisions=["remove_globally"], status=Status.DECIDED, outcome="full", decided_at=at("2021-10-03 08:00"))
+    filed(bnetza, submitted_at=at("2021-12-24 23:59:59"), category="defamation", items=[posts[2], posts[0]])
+    # Never exported: a draft, and another exercise's request.
+    draft = filed(bnetza, submitted_at=at("2021-11-01 10:00"))
+    TakedownRequest.objects.filter(pk=draft.pk).update(status=Status.DRAFT)
+    filed(misd, submitted_at=at("2021-11-01 10:00"), exercise=Exercise.objects.create(slug="other", name="Other"))
+    return decided
+
+
+@pytest.fixture
+def exercise(varied_log):
+    return exercise_default()
+
+
+def python_csv(queryset, *, personal: bool) -> bytes:
+    records = iter_request_records(queryset, personal=personal, snapshots=False, chunk_size=2)
+    return b"".join(data for data, _rows in encode(records, "csv"))
+
+
+@pytest.mark.parametrize("personal", [False, True], ids=["pseudonymised", "personal"])
+@pytest.mark.parametrize("filters", FILTERS, ids=[",".join(f) or "all" for f in FILTERS])
+def test_database_csv_is_byte_for_byte_the_python_csv(varied_log, exercise, filters, personal):
+    # given
+    queryset = filtered_requests(exercise=exercise, filters=filters)
+    expected = python_csv(queryset, personal=personal)
+
+    # when
+    written = b"".join(export_bytes(queryset, "csv", personal=personal))
+
+    # then
+    assert written == expected
+    assert written.count(b"\r\n") >= queryset.count() + 1  # the header and one line per request, at least
+
+
+def test_the_export_holds_the_hard_cells_as_the_python_path_writes_them(varied_log, exercise):
+    written = b"".join(export_bytes(filtered_requests(exercise=exercise, filters={}), "csv", personal=True))
+
+    assert b'"\'+Court, ""Almaty""\r\nsecond line"' in written
+    assert b"+reporter" in written and b"'+reporter" in written
+    assert "дамир_ü".encode() in written
+    assert b"acct-" in written and b",true," in written
+
+
+def test_the_database_export_reads_a_chunk_of_requests_at_a_time(varied_log, exercise):
+    queryset = filtered_requests(exercise=exercise, filters={})
+
+    chunks = list(database_exports.csv_copy_chunks(queryset, personal=False, chunk_size=2))
+
+    assert [rows for _data, rows in chunks] == [2, 2, 1]
+    assert [data.count(b"\r\n") >= rows for data, rows in chunks] == [True] * 3
+    whole = b"".join(data for data, _rows in database_exports.csv_copy_chunks(queryset, personal=False))
+    assert b"".join(data for data, _rows in chunks) == whole
+
+
+def test_requests_filed_after_the_export_began_are_left_out(varied_log, exercise):
+    chunks = database_exports.csv_copy_chunks(filtered_requests(exercise=exercise, filters={}), personal=False,
+                                              chunk_size=2)
+    first = next(chunks)
+
+    filed(varied_log.agency, submitted_at=at("2021-12-30 10:00"))
+
+    assert first[1] + sum(rows for _data, rows in chunks) == 5
