@@ -22,19 +22,33 @@ PORT = int(os.environ.get("CRS_BENCH_PORT", "8765"))
 GUNICORN_WORKERS = int(os.environ.get("CRS_BENCH_GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 
 
-class Server:
-    """gunicorn serving the product as deployed (DEBUG off), on a local port."""
+# docker-compose.yml's web service: 3 processes of 4 threads, each process with a pool of 4 connections.
+DEPLOYED_WORKERS, DEPLOYED_THREADS, DEPLOYED_POOL = 3, 4, 4
 
-    def __init__(self, env: dict) -> None:
+
+class Server:
+    """gunicorn serving the product (DEBUG off), on a local port.
+
+    By default sync workers (2 × cores + 1); ``deployed=True`` runs it as docker-compose.yml
+    does: gthread workers with threads, and a connection pool per process (CRS_DB_POOL_SIZE).
+    """
+
+    def __init__(self, env: dict, *, deployed: bool = False) -> None:
         self.env = env
+        self.deployed = deployed
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        shape = ["-w", str(GUNICORN_WORKERS)]
+        env = {**os.environ, **self.env}
+        if self.deployed:
+            shape = ["-w", str(DEPLOYED_WORKERS), "--threads", str(DEPLOYED_THREADS)]
+            env["CRS_DB_POOL_SIZE"] = str(DEPLOYED_POOL)
         self.process = subprocess.Popen(
-            [gunicorn, "config.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(GUNICORN_WORKERS), "--backlog", "256",
+            [gunicorn, "config.wsgi", "-b", f"127.0.0.1:{PORT}", *shape, "--backlog", "256",
              "--access-logfile", "/dev/null", "--error-logfile", "/tmp/crs-bench-gunicorn.log"],  # noqa: S108
-            cwd=ROOT, env={**os.environ, **self.env}, start_new_session=True)
+            cwd=ROOT, env=env, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:

@@ -166,8 +166,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.openapi.CRSAutoSchema",
     "EXCEPTION_HANDLER": "reports.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "reports.throttling.CountingAnonRateThrottle",
+        "reports.throttling.CountingUserRateThrottle",
     ],
     # One limit for every account: no government gets a faster lane.
     "DEFAULT_THROTTLE_RATES": {

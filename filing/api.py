@@ -6,6 +6,7 @@ import hashlib
 
 import django_filters
 from django.http import Http404
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -58,12 +59,15 @@ ERROR_RESPONSES = {
 
 
 class IsReporter(permissions.BasePermission):
-    """A verified reporter account: a pending or rejected one sees and does nothing here, as in the portal."""
+    """A verified reporter account: a pending or rejected one sees and does nothing here, as in the portal.
+
+    The view gives the caller's account as ``reporter``, read once for the check and the action.
+    """
 
     message = "Only verified reporter accounts use the reporters' API."
 
     def has_permission(self, request, view) -> bool:
-        account = reporter_account_for(request.user)
+        account = view.reporter
         if account is not None and not account.can_file:
             self.message = (f"This reporter account is {account.get_verification_display().lower()}: "
                             "the API opens once platform staff have verified it.")
@@ -99,8 +103,9 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     lookup_value_regex = r"CRS-[0-9]{4}-[0-9]+"
     filterset_class = RequestFilter
 
-    @property
+    @cached_property
     def reporter(self):
+        # Read once per call: the permission check and the action share it.
         return reporter_account_for(self.request.user)
 
     def get_queryset(self):

@@ -19,7 +19,6 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from audit.models import ExportFormat, ExportJob
@@ -29,6 +28,7 @@ from reports.errors import DomainError, InvalidInput, NotAllowed
 from reports.models import TakedownRequest
 from reports.roles import may_see_personal_data
 from reports.tenancy import exercise_for_user
+from reports.throttling import CountingAnonRateThrottle
 from review.uniformity import workflow_uniformity
 from transparency import exports, figures
 from transparency.filters import AuditRequestFilter
@@ -235,7 +235,7 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return response
 
 
-class TransparencyThrottle(AnonRateThrottle):
+class TransparencyThrottle(CountingAnonRateThrottle):
     """The public report is read by anyone: one anonymous rate for all, per address."""
 
 

@@ -78,7 +78,9 @@ def request_submit(*, reporter: ReporterAccount, draft: TakedownRequest) -> Take
     """Submit a draft: validate it in full, snapshot its items, and send it to screening."""
     require_can_file(reporter)
     with transaction.atomic():
-        draft = TakedownRequest.objects.select_for_update().get(pk=draft.pk, agency=reporter.agency)
+        # The submitted event names the agency, exercise and submitter: read them with the row (locking only it).
+        draft = (TakedownRequest.objects.select_for_update(of=("self",))
+                 .select_related("agency", "exercise", "submitted_by").get(pk=draft.pk, agency=reporter.agency))
         resolved = validate_input(request_as_input(draft), exercise=reporter.exercise)
         transitions.apply(draft, "submit", submitted_at=timezone.now())
         # Snapshots are taken again at submission: what counts is the post as it was when filed.

@@ -44,7 +44,7 @@ def own_request_or_404(account: ReporterAccount, reference: str, *, detail: bool
     try:
         if detail:
             return request_for_reporter(reporter=account, reference=reference)
-        return requests_for_agency(reporter=account).select_related("agency").get(reference=reference)
+        return requests_for_agency(reporter=account).select_related("agency", "exercise").get(reference=reference)
     except TakedownRequest.DoesNotExist:
         raise Http404("No such request in your agency's records.") from None
 

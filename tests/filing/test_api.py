@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from reports.models import Evidence, RequestMessage, Status, TakedownRequest
+from reports.models import ContentItem, Evidence, RequestMessage, Status, TakedownRequest
 from review.services import item_decide, request_claim, request_screen
 from tests.builders import JUSTIFICATION
 
@@ -268,3 +270,22 @@ def test_provisions_and_content_can_be_discovered(kz_api):
     assert "KZ-CC-174" in [p["code"] for p in provisions]
     assert content["count"] >= 30
     assert all(c["country"] == "KZ" for c in content["results"])
+
+
+def filing_sql(client, content_ids: list[str]) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        file(client, items=[{"content_id": code} for code in content_ids])
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_filing_costs_the_same_queries_for_one_item_or_three(kz_api, kz_reporter):
+    codes = list(ContentItem.objects.filter(exercise=kz_reporter.exercise, code__startswith="kz-")
+                 .order_by("code").values_list("code", flat=True)[:3])
+    file(kz_api)  # the first call reads what stays cached (the active rules)
+
+    one, three = filing_sql(kz_api, codes[:1]), filing_sql(kz_api, codes)
+
+    assert len(codes) == 3
+    assert len(one) == len(three)
+    # The caller's reporter account is read once, for the permission and the filing alike.
+    assert sum('FROM "reports_reporteraccount"' in sql for sql in three) == 1

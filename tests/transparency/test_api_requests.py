@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -285,3 +287,29 @@ def test_the_list_total_is_counted_again_when_the_record_changes(client_for, log
         requested_action="restrict_in_jurisdiction", justification=JUSTIFICATION))
 
     assert client.get(URL).json()["count"] == 6
+
+
+# --- What a call costs -----------------------------------------------------------------------------
+
+# Token and its user, the caller's groups, their permissions (the user's and the groups'), their
+# exercise, the record's stamp (the total is counted once per change of the record), then the page's
+# requests, citations, checks, decisions and items: whatever the page size.
+LIST_QUERIES = 11
+
+
+def sql_of(client, path: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, response.json()
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_the_request_log_costs_the_same_queries_for_one_request_a_page_or_five(log, auditor):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=auditor)[0].key}")
+    client.get(URL)  # counts the total once for the record as it stands
+
+    one, five = sql_of(client, f"{URL}?page_size=1"), sql_of(client, f"{URL}?page_size=5")
+
+    assert len(one) == len(five) == LIST_QUERIES
+    assert len(set(five)) == len(five), "a query repeats within one call"
