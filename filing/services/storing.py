@@ -74,8 +74,9 @@ def new_citations(request: TakedownRequest, provisions: Sequence[LegalProvision]
 def items_store(request: TakedownRequest, resolved: Resolved) -> list[RequestItem]:
     """Store the request's items (replacing none: callers delete the old ones) and keep its item count."""
     items = RequestItem.objects.bulk_create(new_items(request, resolved))
-    request.item_count = len(items)
-    TakedownRequest.objects.filter(pk=request.pk).update(item_count=request.item_count)
+    if request.item_count != len(items):  # a draft saved with as many posts as before writes nothing more
+        request.item_count = len(items)
+        TakedownRequest.objects.filter(pk=request.pk).update(item_count=request.item_count)
     return items
 
 
