@@ -186,6 +186,9 @@ def statements_to_screen(reporter, content_code: str, pairs: int) -> int:
 
 @pytest.mark.django_db
 def test_the_statements_a_batch_costs_do_not_grow_with_its_size(kz_reporter, harmless_content_code):
+    if connection.vendor != "postgresql":
+        # SQLite takes at most 999 values per statement, so Django splits a large batch's INSERTs.
+        pytest.skip("one statement per table per batch holds on PostgreSQL (SQLite splits large INSERTs)")
     small = statements_to_screen(kz_reporter, harmless_content_code, pairs=2)
     large = statements_to_screen(kz_reporter, harmless_content_code, pairs=25)
 
