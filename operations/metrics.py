@@ -26,16 +26,11 @@ class WorkflowCollector(Collector):
         started = time.monotonic()
         now = timezone.now()
 
-        filings = CounterMetricFamily("crs_filings", "Requests filed, by the requester's jurisdiction and how they "
-                                      "were submitted (form, api, bulk).", labels=["jurisdiction", "method"])
-        for (jurisdiction, method), n in sorted(selectors.filings_by_jurisdiction_and_method().items()):
-            filings.add_metric([jurisdiction, method], n)
-        yield filings
-
-        by_status = GaugeMetricFamily("crs_requests", "Requests now in each workflow status.", labels=["status"])
-        for status, n in sorted(selectors.requests_by_status().items()):
-            by_status.add_metric([status], n)
-        yield by_status
+        yield _by_labels(CounterMetricFamily, "crs_filings", "Requests filed, by the requester's jurisdiction and how "
+                         "they were submitted (form, api, bulk).", ["jurisdiction", "method"],
+                         selectors.filings_by_jurisdiction_and_method())
+        yield _by_labels(GaugeMetricFamily, "crs_requests", "Requests now in each workflow status.", ["status"],
+                         selectors.requests_by_status())
         yield GaugeMetricFamily("crs_requests_stuck_in_screening", "Requests in submitted or screening with no "
                                 "activity for longer than CRS_SWEEP_AFTER (the sweeper re-enqueues them).",
                                 value=selectors.requests_stuck_in_screening(now=now))
@@ -48,22 +43,13 @@ class WorkflowCollector(Collector):
         screening.add_metric([], buckets=[*buckets, ("+Inf", durations.count)], sum_value=durations.sum_seconds)
         yield screening
 
-        routes = CounterMetricFamily("crs_routes", "Screening rounds by where they sent the request: a review "
-                                     "queue, or needs_info (back to the requester).", labels=["target"])
-        for target, n in sorted(selectors.routes_by_target().items()):
-            routes.add_metric([target], n)
-        yield routes
-
-        decisions = CounterMetricFamily("crs_decisions", "Reviewers' decisions on items, by action.",
-                                        labels=["action"])
-        for action, n in sorted(selectors.decisions_by_action().items()):
-            decisions.add_metric([action], n)
-        yield decisions
-        outcomes = GaugeMetricFamily("crs_request_outcomes", "Requests with an outcome, by outcome (a "
-                                     "reconsideration can change it).", labels=["outcome"])
-        for outcome, n in sorted(selectors.requests_by_outcome().items()):
-            outcomes.add_metric([outcome], n)
-        yield outcomes
+        yield _by_labels(CounterMetricFamily, "crs_routes", "Screening rounds by where they sent the request: a "
+                         "review queue, or needs_info (back to the requester).", ["target"],
+                         selectors.routes_by_target())
+        yield _by_labels(CounterMetricFamily, "crs_decisions", "Reviewers' decisions on items, by action.", ["action"],
+                         selectors.decisions_by_action())
+        yield _by_labels(GaugeMetricFamily, "crs_request_outcomes", "Requests with an outcome, by outcome (a "
+                         "reconsideration can change it).", ["outcome"], selectors.requests_by_outcome())
 
         yield CounterMetricFamily("crs_sla_breaches", "Times a request was found past its SLA.",
                                   value=selectors.sla_breaches())
@@ -83,14 +69,19 @@ class WorkflowCollector(Collector):
         yield GaugeMetricFamily("crs_log_sealing_lag_seconds", "Age of the oldest audit event not yet sealed into "
                                 "the log; 0 when none waits.", value=log.sealing_lag_seconds(now))
 
-        jobs = GaugeMetricFamily("crs_export_jobs", "Auditors' background export jobs, by status and format.",
-                                 labels=["status", "format"])
-        for (status, fmt), n in sorted(selectors.export_jobs_by_status_and_format().items()):
-            jobs.add_metric([status, fmt], n)
-        yield jobs
+        yield _by_labels(GaugeMetricFamily, "crs_export_jobs", "Auditors' background export jobs, by status and "
+                         "format.", ["status", "format"], selectors.export_jobs_by_status_and_format())
 
         yield GaugeMetricFamily("crs_metrics_collect_seconds", "Time this scrape spent counting in the database.",
                                 value=time.monotonic() - started)
+
+
+def _by_labels(family: type[Metric], name: str, documentation: str, labels: list[str], counts: dict) -> Metric:
+    """One metric family with a sample per key of ``counts`` (a label value, or a tuple of them), in key order."""
+    metric = family(name, documentation, labels=labels)
+    for key, n in sorted(counts.items()):
+        metric.add_metric(list(key) if isinstance(key, tuple) else [key], n)
+    return metric
 
 
 def _bound(seconds: float) -> str:
