@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -66,15 +68,24 @@ def _own_platform_account(user) -> PlatformAccount | None:
     return membership.platform_account
 
 
-@login_required
-def platform_notice(request, item_id: int):
+def author_notice_view(view):
+    """For the author of the post a notice is about: anyone else is refused (403), an unknown notice is a 404."""
+    @login_required
+    @wraps(view)
+    def wrapper(request, item_id: int, **kwargs):
+        own_account = _own_platform_account(request.user)
+        if own_account is None:
+            return render(request, "portal/forbidden.html", {"reason": "not_affected_user"}, status=403)
+        notice = portal_selectors.notice_for_author(account=own_account, item_id=item_id)
+        if notice is None:
+            raise Http404("No notice about your posts has this number.")
+        return view(request, own_account, notice, **kwargs)
+    return wrapper
+
+
+@author_notice_view
+def platform_notice(request, own_account: PlatformAccount, notice):
     """One notice to the author of a removed or restricted post, and the form to appeal it (once)."""
-    own_account = _own_platform_account(request.user)
-    if own_account is None:
-        return render(request, "portal/forbidden.html", {"reason": "not_affected_user"}, status=403)
-    notice = portal_selectors.notice_for_author(account=own_account, item_id=item_id)
-    if notice is None:
-        raise Http404("No notice about your posts has this number.")
     form = AppealForm(request.POST or None)
     if request.method == "POST" and notice.appeal is None and form.is_valid():
         try:
@@ -84,22 +95,16 @@ def platform_notice(request, item_id: int):
         else:
             messages.success(request, "Your appeal is filed. A reviewer who did not make the decision will "
                                       "look at it, and you will find the answer here.")
-            return redirect("portal:platform-notice", item_id=item_id)
+            return redirect("portal:platform-notice", item_id=notice.item.pk)
     decisions = receipts.receipt_events(request_id=notice.item.request_id, item_position=notice.item.position)
     return render(request, "portal/notice.html", {"notice": notice, "form": form, "own_account": own_account,
                                                   "receipt_events": decisions},
                   status=400 if form.errors else 200)
 
 
-@login_required
-def platform_notice_receipt(request, item_id: int, event_id: int):
+@author_notice_view
+def platform_notice_receipt(request, own_account: PlatformAccount, notice, event_id: int):
     """The affected user's offline receipt for the decision about their post."""
-    own_account = _own_platform_account(request.user)
-    if own_account is None:
-        return render(request, "portal/forbidden.html", {"reason": "not_affected_user"}, status=403)
-    notice = portal_selectors.notice_for_author(account=own_account, item_id=item_id)
-    if notice is None:
-        raise Http404("No notice about your posts has this number.")
     return receipts.receipt_response(event=receipts.receipt_event(
         request_id=notice.item.request_id, event_id=event_id, item_position=notice.item.position))
 
