@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from tests.system.stack import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,12 +74,6 @@ def kill_hard(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def redis_server_available() -> bool:
     return shutil.which("redis-server") is not None
 
@@ -85,17 +81,9 @@ def redis_server_available() -> bool:
 @contextmanager
 def private_redis(port: int):
     """A Redis of our own on ``port``, so that taking it down does not disturb anything else."""
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    server = RedisServer(Path(tempfile.mkdtemp(prefix="crs-redis-")), port=port)
+    server.start()
     try:
-        yield process
+        yield server.process
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()

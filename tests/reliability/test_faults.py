@@ -16,8 +16,8 @@ from filing.inputs import ItemInput, RequestInput
 from filing.services import request_file
 from reports.models import CitedProvision, RequestItem, Status, TakedownRequest
 from review.models import CheckResult, ScreeningRun
+from tests.processes import free_port
 from tests.reliability.processes import (
-    free_port,
     kill_hard,
     manage,
     private_redis,

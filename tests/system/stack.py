@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 class RedisServer:
     """A redis-server of the test's own, on a free port; stop() and start() simulate an outage."""
 
-    def __init__(self, folder: Path):
-        self.folder, self.port, self.process = folder, free_port(), None
+    def __init__(self, folder: Path, port: int | None = None):
+        self.folder, self.port, self.process = folder, port or free_port(), None
         folder.mkdir(parents=True, exist_ok=True)
 
     @property
