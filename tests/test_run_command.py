@@ -9,14 +9,12 @@ stand-alone verifier accepts, and /readyz says the worker and beat run.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,20 +22,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.processes import free_port, lines_of, read_until
-from tests.system.stack import Database, RedisServer
+from tests.system.stack import Database, RedisServer, http
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def http(method: str, url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict | str]:
-    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json"})
-    if token:
-        request.add_header("Authorization", f"Token {token}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        text = response.read().decode()
-        return response.status, json.loads(text) if "json" in response.headers.get("Content-Type", "") else text
 
 
 @pytest.fixture(params=["embedded", "postgres-redis"])
@@ -89,14 +77,14 @@ def test_the_run_command_serves_the_scenario_with_a_live_worker_and_beat_and_sto
         assert status == 200 and "one process" in page.lower()
 
         token = _token_of(query, "kz-misd-reporter")
-        status, filed = http("POST", f"{base}/api/v1/requests/", token, {
+        status, filed = http("POST", f"{base}/api/v1/requests/", token=token, body={
             "items": [{"content_id": "kz-0007"}], "category": "hate_speech", "legal_basis": ["KZ-CC-174"],
             "requested_action": "restrict_in_jurisdiction",
             "justification": "The post incites discord between groups of citizens under art. 174."})
         assert status == 201
 
         def routed():
-            _, body = http("GET", f"{base}/api/v1/requests/{filed['reference']}/", token)
+            _, body = http("GET", f"{base}/api/v1/requests/{filed['reference']}/", token=token)
             return body if body["status"] == "queued" else None
 
         assert wait_until(routed, timeout=60, interval=0.5, message="the worker to route the request")["queue"]
