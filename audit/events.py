@@ -9,32 +9,120 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import NamedTuple
 
+from django.db import connection
 from django.utils import timezone
 
+from audit import inserts
 from audit.canonical import canonical_bytes, event_document
 from audit.models import AuditEvent, PendingSeal
 from reports import roles
 
+# What an event row holds, in the order ``NewEvent`` keeps it (attribute names of AuditEvent's fields).
+EVENT_FIELDS = ("uid", "event_type", "exercise_id", "request_id", "actor_id", "actor_role", "created_at", "payload",
+                "canonical")
+
+
+class NewEvent(NamedTuple):
+    """An event built but not yet written: the row's values, without a model instance."""
+
+    uid: uuid.UUID
+    event_type: str
+    exercise_id: int | None
+    request_id: int | None
+    actor_id: int | None
+    actor_role: str
+    created_at: object
+    payload: dict
+    canonical: bytes
+
+
+class Subject(NamedTuple):
+    """What an event needs of the request it is about: enough to write it without loading the request."""
+
+    request_id: int
+    reference: str
+    exercise_id: int | None
+    exercise_slug: str | None
+
+
+def subject_of(request) -> Subject:
+    exercise = request.exercise
+    return Subject(request.pk, request.reference, exercise.pk if exercise is not None else None,
+                   exercise.slug if exercise is not None else None)
+
 
 def _record(*, event_type: str, actor=None, role: str | None = None, request=None, exercise=None,
             payload: dict | None = None) -> AuditEvent:
-    return _record_all([_event(event_type=event_type, actor=actor, role=role, request=request, exercise=exercise,
-                               payload=payload)])[0]
+    return _record_one(_event(event_type=event_type, actor=actor, role=role, request=request, exercise=exercise,
+                              payload=payload))
 
 
-def _record_all(events: list[AuditEvent]) -> list[AuditEvent]:
-    """Store events built by ``_event``, in their order, with two INSERTs however many there are."""
-    events = AuditEvent.objects.bulk_create(events)
+def _record_one(event: NewEvent) -> AuditEvent:
+    """Store one event and return it as a model instance (callers read its ``pk``)."""
+    (pk,) = _record_all([event])
+    return AuditEvent(pk=pk, **event._asdict())
+
+
+def _record_all(events: list[NewEvent]) -> list[int]:
+    """Store events, in their order, with their PendingSeal rows; returns their ids, in the same order.
+
+    On PostgreSQL a few events are one statement (the event rows and their seal rows in one
+    ``INSERT ... RETURNING``), a batch three (ids from the sequence, a ``COPY`` of the events, a
+    ``COPY`` of their seal rows: audit/inserts.py); elsewhere two ``bulk_create``s.
+    """
+    if not events:
+        return []
     # Queued for the transparency log in the same transaction: an event is sealed exactly when it exists.
-    PendingSeal.objects.bulk_create(PendingSeal(event=event) for event in events)
-    return events
+    if not inserts.copy_supported():
+        ids = inserts.rows_insert(AuditEvent, EVENT_FIELDS, events, with_ids=True)
+        PendingSeal.objects.bulk_create(PendingSeal(event_id=pk) for pk in ids)
+        return ids
+    if len(events) < inserts.COPY_MIN_ROWS:
+        return _insert_sealed(events)
+    ids = inserts.rows_insert(AuditEvent, EVENT_FIELDS, events, with_ids=True)
+    inserts.rows_insert(PendingSeal, ("event_id",), [(pk,) for pk in ids])
+    return ids
+
+
+_EVENT_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
+
+
+def _insert_sealed(events: list[NewEvent]) -> list[int]:
+    """A few events and their PendingSeal rows in one statement (PostgreSQL)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(AuditEvent._meta.get_field(name).column) for name in EVENT_FIELDS)
+    params: list = []
+    for event in events:
+        params.extend(event._replace(payload=inserts.json_text(event.payload)))
+    with connection.cursor() as cursor:
+        # Only quoted names from the models' metadata and placeholders are spliced in.
+        cursor.execute(
+            f"WITH written AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES {', '.join([_EVENT_ROW] * len(events))} RETURNING id) "
+            f"INSERT INTO {quote(PendingSeal._meta.db_table)} (event_id) SELECT id FROM written RETURNING event_id",
+            params)
+        # The rows of one VALUES list take their ids from the sequence one after the other, in order.
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _event(*, event_type: str, actor=None, role: str | None = None, request=None, exercise=None,
-           payload: dict | None = None) -> AuditEvent:
-    if request is not None and exercise is None:
-        exercise = request.exercise
+           payload: dict | None = None) -> NewEvent:
+    if request is not None:
+        subject = subject_of(request) if exercise is None else Subject(
+            request.pk, request.reference, exercise.pk, exercise.slug)
+        return _new_event(event_type=event_type, actor=actor, role=role, subject=subject, payload=payload)
+    return _new_event(event_type=event_type, actor=actor, role=role, payload=payload,
+                      exercise_id=exercise.pk if exercise is not None else None,
+                      exercise_slug=exercise.slug if exercise is not None else None)
+
+
+def _new_event(*, event_type: str, actor=None, role: str | None = None, subject: Subject | None = None,
+               exercise_id: int | None = None, exercise_slug: str | None = None,
+               payload: dict | None = None) -> NewEvent:
+    if subject is not None:
+        exercise_id, exercise_slug = subject.exercise_id, subject.exercise_slug
     uid = uuid.uuid4()
     at = timezone.now()
     actor_role = role or roles.role_of(actor)
@@ -43,23 +131,14 @@ def _event(*, event_type: str, actor=None, role: str | None = None, request=None
         uid=str(uid),
         event_type=event_type,
         at=at,
-        exercise=exercise.slug if exercise is not None else None,
-        request=request.reference if request is not None else None,
+        exercise=exercise_slug,
+        request=subject.reference if subject is not None else None,
         actor_id=f"user:{actor.pk}" if actor is not None else roles.SYSTEM,
         actor_role=actor_role,
         payload=payload,
     )
-    return AuditEvent(
-        uid=uid,
-        event_type=event_type,
-        exercise=exercise,
-        request=request,
-        actor=actor,
-        actor_role=actor_role,
-        created_at=at,
-        payload=payload,
-        canonical=canonical_bytes(document),
-    )
+    return NewEvent(uid, event_type, exercise_id, subject.request_id if subject is not None else None,
+                    actor.pk if actor is not None else None, actor_role, at, payload, canonical_bytes(document))
 
 
 def _day(value) -> str | None:
@@ -74,17 +153,17 @@ def request_drafted_event(*, request, actor) -> AuditEvent:
 
 
 def request_submitted_event(*, request, actor, items, provisions, evidence=()) -> AuditEvent:
-    return _record_all([_submitted(request=request, actor=actor, items=items, provisions=provisions,
-                                   evidence=evidence)])[0]
+    return _record_one(_submitted(request=request, actor=actor, items=items, provisions=provisions,
+                                  evidence=evidence))
 
 
-def request_submitted_events(*, actor, filings) -> list[AuditEvent]:
-    """request_submitted for each (request, items, provisions) of a bulk filing, written together."""
+def request_submitted_events(*, actor, filings) -> list[int]:
+    """request_submitted for each (request, items, provisions) of a bulk filing, written together; their ids."""
     return _record_all([_submitted(request=request, actor=actor, items=items, provisions=provisions)
                         for request, items, provisions in filings])
 
 
-def _submitted(*, request, actor, items, provisions, evidence=()) -> AuditEvent:
+def _submitted(*, request, actor, items, provisions, evidence=()) -> NewEvent:
     return _event(
         event_type="request_submitted",
         actor=actor,
@@ -124,64 +203,68 @@ def evidence_added_event(*, evidence, actor) -> AuditEvent:
 
 
 def screening_started_event(*, request) -> AuditEvent:
-    return _record_all([_screening_started(request=request)])[0]
+    return _record_one(_screening_started(subject_of(request), request.screening_round))
 
 
-def screening_started_events(*, requests) -> list[AuditEvent]:
-    """screening_started for each request of a batch, written together."""
-    return _record_all([_screening_started(request=request) for request in requests])
+def screening_started_events(*, started: list[tuple[Subject, int]]) -> list[int]:
+    """screening_started for each (request, round) of a batch, written together; their ids."""
+    return _record_all([_screening_started(subject, round_) for subject, round_ in started])
 
 
-def _screening_started(*, request) -> AuditEvent:
-    return _event(event_type="screening_started", role=roles.SYSTEM, request=request,
-                  payload={"round": request.screening_round})
+def _screening_started(subject: Subject, round_: int) -> NewEvent:
+    return _new_event(event_type="screening_started", role=roles.SYSTEM, subject=subject, payload={"round": round_})
 
 
-def check_completed_events(*, request, results) -> list[AuditEvent]:
-    """One check_completed event per result, in the results' order, written together."""
-    return _record_all(_checks_completed(request=request, results=results))
+def check_completed_events(*, request, results) -> list[int]:
+    """One check_completed event per result (CheckResult), in the results' order, written together; their ids."""
+    subject = subject_of(request)
+    return _record_all([_check_completed(subject, result.round, result.position, result) for result in results])
 
 
-def _checks_completed(*, request, results) -> list[AuditEvent]:
-    return [_event(
+def _check_completed(subject: Subject, round_: int, position: int, check) -> NewEvent:
+    """``check`` is a stored CheckResult or the CheckOutcome it was made from (name, version, verdict, flags)."""
+    return _new_event(
         event_type="check_completed",
         role=roles.SYSTEM,
-        request=request,
-        payload={"round": result.round, "position": result.position, "check": result.name,
-                 "version": result.version, "verdict": result.verdict, "flags": result.flags},
-    ) for result in results]
-
-
-def request_routed_event(*, request, route: dict, workflow_version: str, rules_version: str) -> AuditEvent:
-    return _record_all([_routed(request=request, route=route, workflow_version=workflow_version,
-                                rules_version=rules_version)])[0]
-
-
-def _routed(*, request, route: dict, workflow_version: str, rules_version: str) -> AuditEvent:
-    return _event(
-        event_type="request_routed",
-        role=roles.SYSTEM,
-        request=request,
-        payload={"round": request.screening_round, "workflow_version": workflow_version,
-                 "rules_version": rules_version, **route},
+        subject=subject,
+        payload={"round": round_, "position": position, "check": check.name, "version": check.version,
+                 "verdict": check.verdict, "flags": check.flags},
     )
 
 
-def screenings_finished_events(*, screenings) -> list[AuditEvent]:
-    """What screening one request writes, for each of a batch, with two INSERTs however many there are.
+def request_routed_event(*, request, route: dict, workflow_version: str, rules_version: str) -> AuditEvent:
+    return _record_one(_routed(subject_of(request), request.screening_round, route=route,
+                               workflow_version=workflow_version, rules_version=rules_version))
 
-    ``screenings`` holds (request, results, route, workflow_version, rules_version, info) where
-    ``info`` is (missing, message_id) for a request sent back for information, else None. Each
-    request's events come in the order the one-by-one path writes them: check_completed for each
-    result, info_requested, request_routed.
+
+def _routed(subject: Subject, round_: int, *, route: dict, workflow_version: str, rules_version: str) -> NewEvent:
+    return _new_event(
+        event_type="request_routed",
+        role=roles.SYSTEM,
+        subject=subject,
+        payload={"round": round_, "workflow_version": workflow_version, "rules_version": rules_version, **route},
+    )
+
+
+def screenings_finished_events(*, screenings) -> list[int]:
+    """What screening one request writes, for each of a batch, with one statement per table however many; their ids.
+
+    ``screenings`` holds (subject, round, outcomes, route, workflow_version, rules_version, info):
+    ``subject`` a ``Subject`` (or a request), ``outcomes`` the checks' outcomes in their order
+    (positions from 1), ``info`` (missing, message_id) for a request sent back for information, else
+    None. Each request's events come in the order the one-by-one path writes them: check_completed
+    for each check, info_requested, request_routed.
     """
     built = []
-    for request, results, route, workflow_version, rules_version, info in screenings:
-        built += _checks_completed(request=request, results=results)
+    for subject, round_, outcomes, route, workflow_version, rules_version, info in screenings:
+        if not isinstance(subject, Subject):
+            subject = subject_of(subject)
+        built += [_check_completed(subject, round_, position, outcome)
+                  for position, outcome in enumerate(outcomes, start=1)]
         if info is not None:
             missing, message_id = info
-            built.append(_info_requested(request=request, actor=None, missing=missing, message_id=message_id))
-        built.append(_routed(request=request, route=route, workflow_version=workflow_version,
+            built.append(_info_requested(subject, actor=None, missing=missing, message_id=message_id))
+        built.append(_routed(subject, round_, route=route, workflow_version=workflow_version,
                              rules_version=rules_version))
     return _record_all(built)
 
@@ -192,12 +275,12 @@ def screening_reenqueued_event(*, request, stuck_since) -> AuditEvent:
 
 
 def info_requested_event(*, request, actor, missing: list, message_id: int | None) -> AuditEvent:
-    return _record_all([_info_requested(request=request, actor=actor, missing=missing, message_id=message_id)])[0]
+    return _record_one(_info_requested(subject_of(request), actor=actor, missing=missing, message_id=message_id))
 
 
-def _info_requested(*, request, actor, missing: list, message_id: int | None) -> AuditEvent:
-    return _event(event_type="info_requested", actor=actor, role=None if actor else roles.SYSTEM,
-                  request=request, payload={"missing": missing, "message": message_id})
+def _info_requested(subject: Subject, *, actor, missing: list, message_id: int | None) -> NewEvent:
+    return _new_event(event_type="info_requested", actor=actor, role=None if actor else roles.SYSTEM,
+                      subject=subject, payload={"missing": missing, "message": message_id})
 
 
 def info_provided_event(*, request, actor, message_id: int, changed_fields: list[str]) -> AuditEvent:

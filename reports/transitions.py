@@ -10,7 +10,10 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db import connection
+from django.db.models import JSONField
 from django.utils import timezone
 
 from reports.errors import IllegalTransition
@@ -97,7 +100,7 @@ def apply_many(requests: list[TakedownRequest], action: str, **changes) -> None:
 
 
 def apply_each(moves: list[tuple[TakedownRequest, str, dict]]) -> None:
-    """Move each request along its own action with its own changes, in one UPDATE (a CASE per field).
+    """Move each request along its own action with its own changes, in one UPDATE.
 
     For rows the caller has locked (``select_for_update``) and read in this transaction: the
     status read with the lock is the row's, so the allowed-transition check is made on it here.
@@ -108,43 +111,81 @@ def apply_each(moves: list[tuple[TakedownRequest, str, dict]]) -> None:
     now = timezone.now()
     fields: set[str] = set()
     for request, action, changes in moves:
-        sources, target = ALLOWED[action]
-        if request.status not in sources:
-            state = Status(request.status).label.lower()
-            raise IllegalTransition(f"{request.reference} cannot be {LABELS[action]} while it is {state}.")
-        changes = {"status": target, "last_activity_at": now, **changes}
+        _check_move(request.status, request.reference, action)
+        changes = {"status": ALLOWED[action][1], "last_activity_at": now, **changes}
         for field, value in changes.items():
             setattr(request, field, value)
         fields.update(changes)
     requests = [request for request, _, _ in moves]
+    names = sorted(fields)
     if connection.vendor == "postgresql":
-        _update_from_values(requests, sorted(fields))
+        _update_from_arrays([request.pk for request in requests],
+                            {name: [getattr(request, name) for request in requests] for name in names})
     else:
-        TakedownRequest.objects.bulk_update(requests, sorted(fields))
+        TakedownRequest.objects.bulk_update(requests, names)
 
 
-def _update_from_values(requests: list[TakedownRequest], names: list[str]) -> None:
-    """``bulk_update`` as one ``UPDATE ... FROM (VALUES ...)``: each row's values, joined on the primary key.
+def apply_rows(moves: list[tuple[dict, str, dict]]) -> None:
+    """``apply_each`` for requests read as rows (``values()``), not model instances: one UPDATE.
 
-    Django's ``bulk_update`` builds a ``CASE WHEN`` expression per field per row through the ORM,
-    which costs more CPU than the rest of a screening batch; this writes the same values (each
-    prepared by its field, as a save would, and cast to the column's type) with plain SQL.
+    Each row holds the request's ``id``, ``reference`` and ``status`` read under the caller's lock,
+    and the current value of every field that another move of the batch changes and this one does
+    not (it is written back as read). The rows are updated in place to the values written.
+    """
+    if not moves:
+        return
+    now = timezone.now()
+    names: set[str] = set()
+    for row, action, changes in moves:
+        _check_move(row["status"], row["reference"], action)
+        row.update(status=ALLOWED[action][1], last_activity_at=now, **changes)
+        names.update(changes)
+    names.update(("status", "last_activity_at"))
+    ordered = sorted(names)
+    if connection.vendor == "postgresql":
+        _update_from_arrays([row["id"] for row, _, _ in moves],
+                            {name: [row[name] for row, _, _ in moves] for name in ordered})
+        return
+    requests = [TakedownRequest(pk=row["id"], **{name: row[name] for name in ordered}) for row, _, _ in moves]
+    TakedownRequest.objects.bulk_update(requests, ordered)
+
+
+def _check_move(status: str, reference: str, action: str) -> None:
+    sources, _target = ALLOWED[action]
+    if status not in sources:
+        raise IllegalTransition(f"{reference} cannot be {LABELS[action]} while it is {Status(status).label.lower()}.")
+
+
+def _update_from_arrays(pks: list[int], columns: dict[str, list]) -> None:
+    """Each row's new values as one ``UPDATE ... FROM unnest(arrays)``, joined on the primary key (PostgreSQL).
+
+    ``bulk_update`` builds a ``CASE WHEN`` expression per field per row through the ORM, which
+    cost more CPU than the rest of a screening batch; a ``VALUES`` list of one placeholder per value
+    still cost psycopg's client-side binding a parse of the long statement and a quoting of every
+    value. Here each field's values travel as one typed array parameter, bound on the server (one
+    placeholder per field, so the statement text is the same for every batch), prepared by the field
+    as a save would prepare them (JSON as text).
     """
     meta = TakedownRequest._meta
-    pk = meta.pk
-    fields = [meta.get_field(name) for name in names]
-    casts = [pk.rel_db_type(connection)] + [field.db_type(connection) for field in fields]
-    row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
-    params: list = []
-    for request in requests:
-        params.append(request.pk)
-        params.extend(field.get_db_prep_save(getattr(request, field.attname), connection) for field in fields)
+    fields = [meta.get_field(name) for name in columns]
+    casts = [meta.pk.rel_db_type(connection)] + [field.db_type(connection) for field in fields]
+    params: list[list] = [pks]
+    for field, values in zip(fields, columns.values(), strict=True):
+        if isinstance(field, JSONField):
+            params.append([json.dumps(value, cls=field.encoder) for value in values])
+        else:
+            params.append([field.get_db_prep_save(value, connection) for value in values])
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in [pk.column] + [field.column for field in fields])
+    names = [quote(meta.pk.column)] + [quote(field.column) for field in fields]
     assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
-    # Only quoted names from the model's metadata and placeholders are spliced in; every value is a parameter.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
-            f"FROM (VALUES {', '.join([row] * len(requests))}) AS v({columns}) "
-            f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}", params)
+    # Bound on the server, in binary: no value is escaped or quoted into the text.
+    arrays = ", ".join(f"%b::{cast}[]" for cast in casts)
+    # Only quoted names and types from the model's metadata and placeholders are spliced in.
+    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
+           f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.{quote(meta.pk.column)} = v.{names[0]}")
+    import psycopg  # the PostgreSQL driver, present wherever this runs
+
+    connection.ensure_connection()
+    # A cursor that binds on the server (Django's binds on the client), through Django's wrappers.
+    with connection._prepare_cursor(psycopg.Cursor(connection.connection)) as cursor:
+        cursor.execute(sql, params)

@@ -7,6 +7,8 @@ needs to cite kept in the sentence.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.utils.translation import get_language_info
 
 from reports.models import Category, Persona, Queue, RequestedAction
@@ -72,10 +74,16 @@ FLAG_KINDS = {
 
 def choice_label(choices, code: str, *, lower: bool = False) -> str:
     """A code of ``choices`` by its label (mid-sentence with ``lower``, acronyms like "NGO" kept); others as words."""
-    if code not in choices.values:
+    label = _labels(choices).get(code)
+    if label is None:
         return str(code or "").replace("_", " ")
-    label = choices(code).label
     return label.lower() if lower and not label.isupper() else label
+
+
+@lru_cache(maxsize=64)
+def _labels(choices) -> dict:
+    # ``choices.values`` builds a new list on every access; the checks ask for labels per request.
+    return {member.value: member.label for member in choices}
 
 
 def _persona_flag(rest: str) -> str:

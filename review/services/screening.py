@@ -8,18 +8,19 @@ its audit events in the same transaction; a retried or re-delivered task changes
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from audit import events
+from audit import events, inserts
 from reports import transitions
 from reports.models import RequestMessage, Status, TakedownRequest
 from reports.notifications import notify_requester
 from review import dispatch
-from review.check_input import build_check_input, with_check_input
+from review.check_input import REQUEST_FIELDS, build_check_input, check_inputs_load, with_check_input
 from review.checks import CheckOutcome, run_checks
 from review.models import CheckResult, ScreeningRun
 from review.routing import WORKFLOW_VERSION, Route, route
@@ -55,13 +56,13 @@ def _missing_parts(outcomes: list[CheckOutcome], decided_route: Route) -> list |
     return outcomes[0].findings["missing"] if decided_route.target == "needs_info" else None
 
 
-def _info_request(request: TakedownRequest, missing: list) -> RequestMessage:
+def _info_request(request_id: int, missing: list) -> RequestMessage:
     return RequestMessage(
-        request=request, kind=RequestMessage.Kind.INFO_REQUEST, author=None,
+        request_id=request_id, kind=RequestMessage.Kind.INFO_REQUEST, author=None,
         body="Before review can start, please provide:\n" + "\n".join(f"• {p['message']}" for p in missing))
 
 
-def _route_move(request: TakedownRequest, decided_route: Route, missing: list | None, rules,
+def _route_move(review_round: int, decided_route: Route, missing: list | None, rules,
                 now: datetime) -> tuple[str, dict]:
     """The transition a route makes and the fields it sets."""
     common = {"workflow_version": WORKFLOW_VERSION, "rules_version": rules.version, "routed_at": now}
@@ -71,7 +72,7 @@ def _route_move(request: TakedownRequest, decided_route: Route, missing: list | 
     return "route_to_queue", {
         "queue": decided_route.queue, "priority": decided_route.priority,
         "sla_due_at": now + timedelta(hours=decided_route.sla_hours), "sla_breached": False,
-        "missing_parts": [], "review_round": max(request.review_round, 1), **common}
+        "missing_parts": [], "review_round": max(review_round, 1), **common}
 
 
 # --- One request ---------------------------------------------------------------------------------
@@ -107,10 +108,10 @@ def request_screen(*, request_id: int) -> TakedownRequest | None:
         results = CheckResult.objects.bulk_create(_check_results(run, outcomes))
         events.check_completed_events(request=request, results=results)
         missing = _missing_parts(outcomes, decided_route)
-        action, changes = _route_move(request, decided_route, missing, rules, timezone.now())
+        action, changes = _route_move(request.review_round, decided_route, missing, rules, timezone.now())
         transitions.apply(request, action, **changes)
         if missing is not None:
-            note = _info_request(request, missing)
+            note = _info_request(request.pk, missing)
             note.save()
             events.info_requested_event(request=request, actor=None, missing=missing, message_id=note.pk)
             notify_requester(request, "needs_info")
@@ -127,7 +128,8 @@ def _screening_start(requests: list[TakedownRequest]) -> None:
     for request in requests:
         # The rows are locked: the rounds read with them were the current ones.
         request.screening_round += 1
-    events.screening_started_events(requests=requests)
+    events.screening_started_events(started=[(events.subject_of(request), request.screening_round)
+                                             for request in requests])
 
 
 def requests_screen(*, request_ids: list[int]) -> list[int]:
@@ -150,39 +152,75 @@ def requests_screen(*, request_ids: list[int]) -> list[int]:
     return _screenings_finish(ids)
 
 
+class _Screened(NamedTuple):
+    request: dict
+    check_input: dict
+    outcomes: list[CheckOutcome]
+    route: Route
+    route_dict: dict
+    missing: list | None
+
+
+def _screened(request: dict, check_input: dict, rules) -> _Screened:
+    outcomes = run_checks(check_input, rules)
+    decided_route = route(outcomes, rules)
+    return _Screened(request, check_input, outcomes, decided_route, decided_route.as_dict(),
+                     _missing_parts(outcomes, decided_route))
+
+
+# What the batch reads of each request it screens, besides what the check input reads.
+BATCH_FIELDS = ("id", "reference", "status", "screening_round", "review_round", "sla_breached", "exercise_id")
+# The columns the batch writes, by attribute name, in the order of the rows built below.
+RUN_FIELDS = ("request_id", "round", "workflow_version", "rules_version", "check_input", "route", "finished_at")
+RESULT_FIELDS = ("screening_id", "request_id", "round", "position", "name", "version", "verdict", "flags", "findings",
+                 "explanation", "created_at")
+
+
 def _screenings_finish(ids: list[int]) -> list[int]:
+    """The second transaction of ``requests_screen``: every request of ``ids`` still in ``screening``, routed.
+
+    The requests, their items and their citations are read as rows (``values()``: no model
+    instances) and everything is written as rows: runs, check results and events with ``COPY`` on
+    PostgreSQL (audit/inserts.py), the routes with one ``UPDATE`` (``transitions.apply_rows``).
+    The one-by-one path writes the same values through the ORM; tests/review/test_batch_screening.py
+    compares the two, byte for byte.
+    """
     rules = active_rules()
     with transaction.atomic():
-        requests = list(with_check_input(TakedownRequest.objects.select_for_update(of=("self",)))
-                        .select_related("exercise", "submitted_by__reporter_account")
-                        .filter(pk__in=ids, status=Status.SCREENING).order_by("pk"))
+        requests = list(TakedownRequest.objects.select_for_update(of=("self",))
+                        .filter(pk__in=ids, status=Status.SCREENING).order_by("pk")
+                        .values(*BATCH_FIELDS, *REQUEST_FIELDS, jurisdiction=F("agency__jurisdiction_id"),
+                                exercise_slug=F("exercise__slug")))
         if not requests:
             return []
-        decided = [(request, *_screen(request, rules)) for request in requests]
-        runs = ScreeningRun.objects.bulk_create(
-            _screening_run(request, rules, check_input, decided_route)
-            for request, check_input, _outcomes, decided_route in decided)
-        results = CheckResult.objects.bulk_create(
-            result for run, (_request, _input, outcomes, _route) in zip(runs, decided, strict=True)
-            for result in _check_results(run, outcomes))
-        results_of: dict[int, list[CheckResult]] = {}
-        for result in results:
-            results_of.setdefault(result.request_id, []).append(result)
-        missing_of = {request.pk: missing for request, _input, outcomes, decided_route in decided
-                      if (missing := _missing_parts(outcomes, decided_route)) is not None}
-        notes = {note.request_id: note for note in RequestMessage.objects.bulk_create(
-            _info_request(request, missing_of[request.pk]) for request in requests if request.pk in missing_of)}
+        inputs = check_inputs_load(requests)
+        screened = [_screened(request, inputs[request["id"]], rules) for request in requests]
         now = timezone.now()
-        transitions.apply_each([(request, *_route_move(request, decided_route, missing_of.get(request.pk), rules, now))
-                                for request, _input, _outcomes, decided_route in decided])
+        run_ids = inserts.rows_insert(ScreeningRun, RUN_FIELDS, [
+            (s.request["id"], s.request["screening_round"], WORKFLOW_VERSION, rules.version, s.check_input,
+             s.route_dict, now) for s in screened], with_ids=True)
+        inserts.rows_insert(CheckResult, RESULT_FIELDS, [
+            (run_id, s.request["id"], s.request["screening_round"], position, outcome.name, outcome.version,
+             outcome.verdict, outcome.flags, outcome.findings, outcome.explanation, now)
+            for run_id, s in zip(run_ids, screened, strict=True)
+            for position, outcome in enumerate(s.outcomes, start=1)])
+        sent_back = [s for s in screened if s.missing is not None]
+        notes = {note.request_id: note.pk for note in RequestMessage.objects.bulk_create(
+            _info_request(s.request["id"], s.missing) for s in sent_back)}
+        transitions.apply_rows([(s.request, *_route_move(s.request["review_round"], s.route, s.missing, rules, now))
+                                for s in screened])
         events.screenings_finished_events(screenings=[
-            (request, results_of[request.pk], decided_route.as_dict(), WORKFLOW_VERSION, rules.version,
-             (missing_of[request.pk], notes[request.pk].pk) if request.pk in missing_of else None)
-            for request, _input, _outcomes, decided_route in decided])
-        for request in requests:
-            if request.pk in missing_of:
+            (events.Subject(s.request["id"], s.request["reference"], s.request["exercise_id"],
+                            s.request["exercise_slug"]),
+             s.request["screening_round"], s.outcomes, s.route_dict, WORKFLOW_VERSION, rules.version,
+             (s.missing, notes[s.request["id"]]) if s.missing is not None else None)
+            for s in screened])
+        if sent_back:
+            # Those sent back are told: they are read as requests (with their filers' accounts) for that alone.
+            for request in (TakedownRequest.objects.select_related("submitted_by__reporter_account")
+                            .filter(pk__in=[s.request["id"] for s in sent_back])):
                 notify_requester(request, "needs_info")
-    return [request.pk for request in requests]
+    return [request["id"] for request in requests]
 
 
 def submitted_requests_screen(*, request_id: int | None = None, limit: int = SUBMITTED_CLAIM_LIMIT) -> list[int]:

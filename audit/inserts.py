@@ -1,0 +1,114 @@
+"""Writing many rows with one statement per table and no model instances: ``COPY`` on PostgreSQL.
+
+Django's ``bulk_create`` builds a model instance per row, compiles an ``INSERT ... UNNEST`` through
+the ORM, and on psycopg 3 (client-side binding, Django's default) quotes each element of each array
+parameter with a regular-expression substitution: for a screening batch's 700 events, 400 check
+results and 100 screening runs that was most of the batch's SQL time, on the client. Here the rows
+are tuples of Python values in the order of the fields named, and on PostgreSQL they are streamed
+with ``COPY table (columns) FROM STDIN`` inside the caller's transaction (psycopg formats the rows in
+C). Ids that other rows must refer to (an event's ``PendingSeal``, a run's check results) are taken
+from the table's identity sequence first, in one statement, exactly as ``INSERT`` would take them.
+On other databases (SQLite) the same rows go through ``bulk_create``, which gives the ids back.
+
+Each COPY runs through Django's cursor wrappers, so ``connection.execute_wrapper`` (instrumentation,
+the benchmark's timing) and ``CaptureQueriesContext`` (the tests' statement counts) see it as one
+statement, and database errors arrive as Django's (``IntegrityError``, ``OperationalError``).
+
+Values must already be of the column's Python type: ``int``, ``str``, ``bytes``, ``uuid.UUID``,
+aware ``datetime``, ``None``; JSON fields take any JSON-serialisable value and are encoded here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from contextlib import nullcontext
+
+from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper
+from django.db.models import JSONField, Model
+
+# Fewer rows than this are not worth a COPY's extra round trips (callers may use a plain INSERT).
+COPY_MIN_ROWS = 8
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_sequences: dict[tuple[str, str], str] = {}
+
+
+def copy_supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def ids_take(model: type[Model], count: int) -> list[int]:
+    """``count`` new primary keys from ``model``'s sequence, in ascending order (PostgreSQL only)."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_sequence(model), count])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _sequence(model: type[Model]) -> str:
+    """The identity sequence behind ``model``'s primary key, looked up once per database."""
+    key = (connection.settings_dict["NAME"], model._meta.db_table)
+    if key not in _sequences:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+            _sequences[key] = cursor.fetchone()[0]
+    return _sequences[key]
+
+
+def rows_insert(model: type[Model], names: Sequence[str], rows: Sequence[Sequence], *,
+                with_ids: bool = False) -> list[int]:
+    """Insert ``rows`` (values of the fields ``names``, by attribute name: ``request_id``) in their order.
+
+    Returns the new rows' primary keys, in the rows' order, when ``with_ids`` (else an empty list).
+    """
+    if not rows:
+        return []
+    if not copy_supported():
+        created = model.objects.bulk_create(model(**dict(zip(names, row, strict=True))) for row in rows)
+        return [instance.pk for instance in created] if with_ids else []
+    ids = ids_take(model, len(rows)) if with_ids else []
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    json_at = [position for position, field in enumerate(fields) if isinstance(field, JSONField)]
+    columns = [field.column for field in fields]
+    if with_ids:
+        columns.insert(0, meta.pk.column)
+        json_at = [position + 1 for position in json_at]
+        rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+    if json_at:
+        rows = [_json_encoded(row, json_at) for row in rows]
+    copy_rows(meta.db_table, columns, rows)
+    return ids
+
+
+def json_text(value) -> str:
+    """A JSON field's value as the text PostgreSQL parses into ``jsonb`` (the same value Django would store)."""
+    return _JSON.encode(value)
+
+
+def _json_encoded(row: Sequence, positions: list[int]) -> list:
+    row = list(row)
+    for position in positions:
+        row[position] = _JSON.encode(row[position])
+    return row
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """``COPY table (columns) FROM STDIN`` with ``rows``, as one statement of the current transaction."""
+    quote = connection.ops.quote_name
+    # Only quoted names from the models' metadata are spliced in; every value travels as COPY data.
+    sql = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
+    with connection.cursor() as cursor:
+
+        def copy(sql, _params, _many, _context):
+            connection.validate_no_broken_transaction()
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as stream:
+                for row in rows:
+                    stream.write_row(row)
+
+        logged = cursor.debug_sql(sql) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
+        with logged:
+            cursor._execute_with_wrappers(sql, None, False, executor=copy)
