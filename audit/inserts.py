@@ -69,11 +69,13 @@ def rows_insert(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
     if not copy_supported():
         created = model.objects.bulk_create(model(**dict(zip(names, row, strict=True))) for row in rows)
         return [instance.pk for instance in created] if with_ids else []
-    ids = ids_take(model, len(rows)) if with_ids else []
     meta = model._meta
     fields = [meta.get_field(name) for name in names]
     json_at = [position for position, field in enumerate(fields) if isinstance(field, JSONField)]
     columns = [field.column for field in fields]
+    if len(rows) < COPY_MIN_ROWS:
+        return _insert_values(meta, columns, json_at, [_json_encoded(row, json_at) for row in rows], with_ids)
+    ids = ids_take(model, len(rows)) if with_ids else []
     if with_ids:
         columns.insert(0, meta.pk.column)
         json_at = [position + 1 for position in json_at]
@@ -82,6 +84,19 @@ def rows_insert(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
         rows = [_json_encoded(row, json_at) for row in rows]
     copy_rows(meta.db_table, columns, rows)
     return ids
+
+
+def _insert_values(meta, columns: list[str], json_at: list[int], rows: list, with_ids: bool) -> list[int]:
+    """A few rows as one ``INSERT ... VALUES`` (fewer round trips than taking ids and a COPY)."""
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join("%s::jsonb" if position in json_at else "%s" for position in range(len(columns))) + ")"
+    returning = f" RETURNING {quote(meta.pk.column)}" if with_ids else ""
+    with connection.cursor() as cursor:
+        # Only quoted names from the model's metadata and placeholders are spliced in.
+        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+                       f"VALUES {', '.join([row] * len(rows))}{returning}", [value for row in rows for value in row])
+        # The rows of one VALUES list take their ids from the sequence one after the other, in order.
+        return sorted(found[0] for found in cursor.fetchall()) if with_ids else []
 
 
 def json_text(value) -> str:

@@ -54,22 +54,26 @@ def screening_enqueue(request_ids: list[int]) -> None:
 
 
 def _batches_send(request_ids: list[int]) -> None:
-    for share in screening_shares(request_ids):
+    _shares_send(screening_shares(request_ids))
+
+
+def _shares_send(shares: list[list[int]]) -> None:
+    for share in shares:
         current_app.send_task(REQUESTS_SCREEN_TASK, args=[share])
 
 
-def screening_batches_enqueue_on_commit(request_ids: list[int]) -> None:
-    """Send requests already claimed to batch screening once the transaction commits, split into shares."""
-    ids = list(request_ids)
+def screening_shares_enqueue_on_commit(shares: list[list[int]]) -> None:
+    """Send shares of requests already claimed to batch screening, one task each, once the transaction commits."""
+    shares = [list(share) for share in shares if share]
 
     def send() -> None:
         try:
-            _batches_send(ids)
+            _shares_send(shares)
         except Exception as exc:  # kombu raises several connection error types
             logger.warning("could not enqueue screening of %d request(s) (%s); the sweeper will retry",
-                           len(ids), exc)
+                           sum(map(len, shares)), exc)
 
-    if ids:
+    if shares:
         transaction.on_commit(send)
 
 

@@ -199,8 +199,25 @@ def active_ruleset() -> RuleSet:
 
 
 def active_rules() -> CompiledRules:
-    """The active rule set, compiled (cached per content, so screening does not recompile its patterns)."""
-    return compile_rules(active_ruleset().data)
+    """The active rule set, compiled (cached per content, so screening does not recompile its patterns).
+
+    A stored rule set never changes (a change is a new version, and the admin shows it read-only),
+    so the compiled rules are kept per (rule set, digest of its data): each call reads only which
+    rule set is active, not its data, and neither serialises nor hashes the data again.
+    """
+    active = RuleSet.objects.filter(state=RuleSet.State.ACTIVE).values_list("pk", "data_sha256").first()
+    if active is None:
+        raise NoActiveRules()
+    compiled = _compiled_by_row.get(active)
+    if compiled is None:
+        compiled = compile_rules(RuleSet.objects.values_list("data", flat=True).get(pk=active[0]))
+        if len(_compiled_by_row) >= 16:
+            _compiled_by_row.clear()
+        _compiled_by_row[active] = compiled
+    return compiled
+
+
+_compiled_by_row: dict[tuple[int, str], CompiledRules] = {}
 
 
 @lru_cache(maxsize=4)

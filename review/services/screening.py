@@ -224,14 +224,17 @@ def _screenings_finish(ids: list[int]) -> list[int]:
 
 
 def submitted_requests_screen(*, request_id: int | None = None, limit: int = SUBMITTED_CLAIM_LIMIT) -> list[int]:
-    """Claim the filings waiting in ``submitted``, start their screening, and send them to ``requests_screen``.
+    """Claim the filings waiting in ``submitted``, start their screening, and screen them. Returns the ids claimed.
 
     One task per filing would screen a burst of filings one by one; instead each filing's task
     claims every waiting request no one else holds (``FOR UPDATE SKIP LOCKED``), so a burst is
     screened in batches and a filing whose request another claim took costs one query. The
     request the task was sent for is claimed also when it is left in ``screening`` (the
-    sweeper resends those). The claimed ids are sent after commit, split between the workers;
-    a worker killed before that leaves them ``screening`` for the sweeper. Returns the ids sent.
+    sweeper resends those). The claim commits first (the requesters see screening begin); the
+    claiming task then screens the first share itself and, when the claim is larger than one
+    share, sends the others to ``requests_screen`` after that commit, split between the workers.
+    A worker killed before it finishes leaves its share in ``screening``: the re-delivered task
+    screens the request it was sent for, the sweeper the others.
     """
     waiting = Q(status=Status.SUBMITTED)
     if request_id is not None:
@@ -241,7 +244,10 @@ def submitted_requests_screen(*, request_id: int | None = None, limit: int = SUB
                        .select_related("exercise").filter(waiting).order_by("pk")[:limit])
         _screening_start([request for request in claimed if request.status == Status.SUBMITTED])
         ids = [request.pk for request in claimed]
-        dispatch.screening_batches_enqueue_on_commit(ids)
+        own, *others = dispatch.screening_shares(ids) or [[]]
+        dispatch.screening_shares_enqueue_on_commit(others)
+    if own:
+        _screenings_finish(own)
     return ids
 
 

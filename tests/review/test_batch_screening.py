@@ -201,21 +201,47 @@ def test_the_statements_a_batch_costs_do_not_grow_with_its_size(kz_reporter, har
 
 
 @pytest.mark.django_db
-def test_a_claim_takes_every_waiting_filing_and_starts_its_screening(kz_reporter, harmless_content_code,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_claim_takes_every_waiting_filing_and_screens_a_small_claim_itself(kz_reporter, harmless_content_code,
+                                                                           django_capture_on_commit_callbacks):
     waiting = [filed(kz_reporter, harmless_content_code) for _ in range(3)]
     sent = []
 
-    with mock.patch("review.dispatch._batches_send", side_effect=sent.append), \
+    with mock.patch("review.dispatch._shares_send", side_effect=sent.append), \
             django_capture_on_commit_callbacks(execute=True):
         claimed = submitted_requests_screen(request_id=waiting[0].pk)
 
+    # One share's worth: screened by the claiming task, no other task sent
     assert claimed == [request.pk for request in waiting]
-    assert sent == [claimed]
+    assert sent == []
     for request in waiting:
         request.refresh_from_db()
-        assert (request.status, request.screening_round) == (Status.SCREENING, 1)
-        assert request.events.filter(event_type="screening_started").count() == 1
+        assert (request.status, request.screening_round) == (Status.QUEUED, 1)
+        assert list(request.events.values_list("event_type", flat=True)) == [
+            "request_submitted", "screening_started", *["check_completed"] * 4, "request_routed"]
+
+
+@pytest.mark.django_db
+def test_a_large_claim_commits_screening_begun_then_screens_one_share_and_sends_the_others(
+        kz_reporter, harmless_content_code, django_capture_on_commit_callbacks):
+    waiting = [request.pk for request, _ in requests_file_bulk(reporter=kz_reporter, batch=[
+        request_input(harmless_content_code, external_id=f"claim-{n}") for n in range(25)])]
+    sent = []
+
+    with mock.patch("review.dispatch._shares_send", side_effect=sent.append), \
+            django_capture_on_commit_callbacks(execute=True):
+        claimed = submitted_requests_screen(request_id=waiting[0])
+
+    assert claimed == waiting
+    own, *others = dispatch.screening_shares(waiting)
+    assert sent == [others]
+    statuses = dict(TakedownRequest.objects.filter(pk__in=waiting).values_list("pk", "status"))
+    assert {statuses[pk] for pk in own} == {Status.QUEUED}
+    # ... the others are in screening, begun (and committed) by the claim, for the tasks sent
+    assert {statuses[pk] for share in others for pk in share} == {Status.SCREENING}
+    assert AuditEvent.objects.filter(request_id__in=waiting, event_type="screening_started").count() == 25
+    for share in others:
+        requests_screen(request_ids=share)
+    assert set(TakedownRequest.objects.filter(pk__in=waiting).values_list("status", flat=True)) == {Status.QUEUED}
 
 
 def test_a_batch_is_shared_between_the_workers():
