@@ -96,7 +96,7 @@ def _insert_sealed(events: list[NewEvent]) -> list[int]:
     params: list = []
     for event in events:
         params.extend(event._replace(payload=inserts.json_text(event.payload)))
-    with connection.cursor() as cursor:
+    with inserts.server_bound_cursor() as cursor:
         # Only quoted names from the models' metadata and placeholders are spliced in.
         cursor.execute(
             f"WITH written AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608

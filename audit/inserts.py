@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper
@@ -87,16 +87,31 @@ def rows_insert(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
 
 
 def _insert_values(meta, columns: list[str], json_at: list[int], rows: list, with_ids: bool) -> list[int]:
-    """A few rows as one ``INSERT ... VALUES`` (fewer round trips than taking ids and a COPY)."""
+    """A few rows as one ``INSERT ... VALUES`` (fewer round trips than taking ids and a COPY), bound on the server."""
     quote = connection.ops.quote_name
     row = "(" + ", ".join("%s::jsonb" if position in json_at else "%s" for position in range(len(columns))) + ")"
     returning = f" RETURNING {quote(meta.pk.column)}" if with_ids else ""
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         # Only quoted names from the model's metadata and placeholders are spliced in.
         cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
                        f"VALUES {', '.join([row] * len(rows))}{returning}", [value for row in rows for value in row])
         # The rows of one VALUES list take their ids from the sequence one after the other, in order.
         return sorted(found[0] for found in cursor.fetchall()) if with_ids else []
+
+
+@contextmanager
+def server_bound_cursor():
+    """A cursor of Django's connection that binds parameters on the server (PostgreSQL), through Django's wrappers.
+
+    Django's cursors bind on the client: psycopg parses the statement for placeholders and quotes
+    every value into its text (a regular expression per text value). A server-bound cursor sends the
+    values apart from the statement, and psycopg prepares a statement it sees again and again.
+    """
+    import psycopg  # the PostgreSQL driver, present wherever this runs
+
+    connection.ensure_connection()
+    with connection._prepare_cursor(psycopg.Cursor(connection.connection)) as cursor:
+        yield cursor
 
 
 def json_text(value) -> str:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from django.db import connection
 from django.db.models import JSONField
@@ -166,26 +167,32 @@ def _update_from_arrays(pks: list[int], columns: dict[str, list]) -> None:
     placeholder per field, so the statement text is the same for every batch), prepared by the field
     as a save would prepare them (JSON as text).
     """
-    meta = TakedownRequest._meta
-    fields = [meta.get_field(name) for name in columns]
-    casts = [meta.pk.rel_db_type(connection)] + [field.db_type(connection) for field in fields]
+    sql, fields = _update_statement(tuple(columns))
     params: list[list] = [pks]
     for field, values in zip(fields, columns.values(), strict=True):
         if isinstance(field, JSONField):
             params.append([json.dumps(value, cls=field.encoder) for value in values])
         else:
             params.append([field.get_db_prep_save(value, connection) for value in values])
-    quote = connection.ops.quote_name
-    names = [quote(meta.pk.column)] + [quote(field.column) for field in fields]
-    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
-    # Bound on the server, in binary: no value is escaped or quoted into the text.
-    arrays = ", ".join(f"%b::{cast}[]" for cast in casts)
-    # Only quoted names and types from the model's metadata and placeholders are spliced in.
-    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
-           f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.{quote(meta.pk.column)} = v.{names[0]}")
     import psycopg  # the PostgreSQL driver, present wherever this runs
 
     connection.ensure_connection()
     # A cursor that binds on the server (Django's binds on the client), through Django's wrappers.
     with connection._prepare_cursor(psycopg.Cursor(connection.connection)) as cursor:
         cursor.execute(sql, params)
+
+
+@lru_cache(maxsize=16)
+def _update_statement(names: tuple[str, ...]) -> tuple[str, list]:
+    """The ``UPDATE ... FROM unnest(...)`` setting the fields ``names``, and those fields (built once per set)."""
+    meta = TakedownRequest._meta
+    fields = [meta.get_field(name) for name in names]
+    casts = [meta.pk.rel_db_type(connection)] + [field.db_type(connection) for field in fields]
+    quote = connection.ops.quote_name
+    columns = [quote(meta.pk.column)] + [quote(field.column) for field in fields]
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
+    # Bound on the server, in binary: no value is escaped or quoted into the text.
+    arrays = ", ".join(f"%b::{cast}[]" for cast in casts)
+    # Only quoted names and types from the model's metadata and placeholders are spliced in.
+    return (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
+            f"FROM unnest({arrays}) AS v({', '.join(columns)}) WHERE t.{columns[0]} = v.{columns[0]}"), fields

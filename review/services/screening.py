@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from review.checks import CheckOutcome, run_checks
 from review.models import CheckResult, ScreeningRun
 from review.routing import WORKFLOW_VERSION, Route, route
 from review.rules import active_rules
+from review.services import batch_sql
 
 # Requests one claim of waiting filings takes at most; dispatch splits them between the workers.
 SUBMITTED_CLAIM_LIMIT = 100
@@ -145,10 +146,13 @@ def requests_screen(*, request_ids: list[int]) -> list[int]:
     """
     ids = sorted(set(request_ids))
     with transaction.atomic():
-        # Locked in primary-key order, as every batch locks them, so two batches never deadlock.
-        starting = list(TakedownRequest.objects.select_for_update(of=("self",)).select_related("exercise")
-                        .filter(pk__in=ids, status=Status.SUBMITTED).order_by("pk"))
-        _screening_start(starting)
+        if connection.vendor == "postgresql":
+            started = batch_sql.screening_start(ids)
+            events.screening_started_events(started=started)
+        else:
+            # Locked in primary-key order, as every batch locks them, so two batches never deadlock.
+            _screening_start(list(TakedownRequest.objects.select_for_update(of=("self",)).select_related("exercise")
+                                  .filter(pk__in=ids, status=Status.SUBMITTED).order_by("pk")))
     return _screenings_finish(ids)
 
 
@@ -187,10 +191,13 @@ def _screenings_finish(ids: list[int]) -> list[int]:
     """
     rules = active_rules()
     with transaction.atomic():
-        requests = list(TakedownRequest.objects.select_for_update(of=("self",))
-                        .filter(pk__in=ids, status=Status.SCREENING).order_by("pk")
-                        .values(*BATCH_FIELDS, *REQUEST_FIELDS, jurisdiction=F("agency__jurisdiction_id"),
-                                exercise_slug=F("exercise__slug")))
+        if connection.vendor == "postgresql":
+            requests = batch_sql.screening_rows(ids, (*BATCH_FIELDS, *REQUEST_FIELDS))
+        else:
+            requests = list(TakedownRequest.objects.select_for_update(of=("self",))
+                            .filter(pk__in=ids, status=Status.SCREENING).order_by("pk")
+                            .values(*BATCH_FIELDS, *REQUEST_FIELDS, jurisdiction=F("agency__jurisdiction_id"),
+                                    exercise_slug=F("exercise__slug")))
         if not requests:
             return []
         inputs = check_inputs_load(requests)
@@ -236,14 +243,18 @@ def submitted_requests_screen(*, request_id: int | None = None, limit: int = SUB
     A worker killed before it finishes leaves its share in ``screening``: the re-delivered task
     screens the request it was sent for, the sweeper the others.
     """
-    waiting = Q(status=Status.SUBMITTED)
-    if request_id is not None:
-        waiting |= Q(pk=request_id, status=Status.SCREENING)
     with transaction.atomic():
-        claimed = list(TakedownRequest.objects.select_for_update(of=("self",), skip_locked=True)
-                       .select_related("exercise").filter(waiting).order_by("pk")[:limit])
-        _screening_start([request for request in claimed if request.status == Status.SUBMITTED])
-        ids = [request.pk for request in claimed]
+        if connection.vendor == "postgresql":
+            ids, started = batch_sql.submitted_claim(request_id, limit)
+            events.screening_started_events(started=started)
+        else:
+            waiting = Q(status=Status.SUBMITTED)
+            if request_id is not None:
+                waiting |= Q(pk=request_id, status=Status.SCREENING)
+            claimed = list(TakedownRequest.objects.select_for_update(of=("self",), skip_locked=True)
+                           .select_related("exercise").filter(waiting).order_by("pk")[:limit])
+            _screening_start([request for request in claimed if request.status == Status.SUBMITTED])
+            ids = [request.pk for request in claimed]
         own, *others = dispatch.screening_shares(ids) or [[]]
         dispatch.screening_shares_enqueue_on_commit(others)
     if own:
