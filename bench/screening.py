@@ -9,7 +9,10 @@ With the same broker (Redis) and the same worker processes, one after the other:
 4. the SQL statements ``requests_screen`` issues for a batch of 100 requests (and for the same 100
    in the shares dispatch splits them into), per request; counted with django's CaptureQueriesContext.
 
-Each rate is timed from the first filing (or enqueue) until the last request is routed (or task done).
+Each rate is timed from the first filing (or enqueue) until the last request is routed (or task done);
+the two ratios to the no-op rate are printed last (``RATIO ...`` lines). On a shared machine the rates
+move with other people's load, so the CPU the worker processes and their PostgreSQL backends spent per
+request is printed too (from /proc, between the first filing and the last request routed).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crs_screening_bench REDIS_URL=redis://127.0.0.1:6379/4 \\
         CRS_TASK_QUEUE=bench python3 bench/screening.py [--singles 600] [--bulk 2000] [--noops 2000] [--filers 4]
@@ -57,6 +60,63 @@ def until_routed(ids: list[int]) -> float:
     return wait_until(lambda: not waiting.exists(), "screening")
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process, 0 when it has gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the worker's main process and its pool processes)."""
+    found = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            for child in children.read().split():
+                found += _tree(int(child))
+    except OSError:
+        pass
+    return found
+
+
+class CpuMeter:
+    """CPU spent by the worker processes and by the PostgreSQL backends serving them, between two samples.
+
+    The machine is shared, so wall-clock rates move with other people's load; CPU per request does
+    much less. The backends counted are those of this database alive at both samples other than this
+    process's own (the workers keep their connections; the filing clients' come and go, so they are
+    not counted; the bulk filings are made from this process, whose backend is left out).
+    """
+
+    def __init__(self, worker_pid: int):
+        self.worker_pid = worker_pid
+
+    def _backends(self) -> dict[int, float]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            return {pid: _cpu_seconds(pid) for (pid,) in cursor.fetchall()}
+
+    def start(self) -> None:
+        self.workers = {pid: _cpu_seconds(pid) for pid in _tree(self.worker_pid)}
+        self.backends = self._backends()
+
+    def stop(self) -> dict:
+        workers = sum(_cpu_seconds(pid) - before for pid, before in self.workers.items())
+        workers += sum(_cpu_seconds(pid) for pid in _tree(self.worker_pid) if pid not in self.workers)
+        after = self._backends()
+        backends = sum(after[pid] - before for pid, before in self.backends.items() if pid in after)
+        return {"worker_cpu_s": workers, "postgres_cpu_s": backends}
+
+
 def _file_singles(filings: list[tuple]) -> list[int]:
     from filing.services import request_file
 
@@ -73,7 +133,7 @@ def _filer_started(_index: int) -> None:
     time.sleep(0.05)
 
 
-def single_rate(count: int, seed: int, filers: int = 1) -> dict:
+def single_rate(count: int, seed: int, filers: int = 1, meter: CpuMeter | None = None) -> dict:
     """Single filings from ``filers`` concurrent clients (forked processes, one connection each), until routed.
 
     One client filing one request per transaction waits on a round trip per statement; agencies
@@ -83,18 +143,30 @@ def single_rate(count: int, seed: int, filers: int = 1) -> dict:
 
     filings = inputs(count, seed)
     if filers == 1:
+        if meter:
+            meter.start()
         start = time.perf_counter()
         ids = _file_singles(filings)
     else:
         connections.close_all()  # the children open their own; none shares this process's socket
         with multiprocessing.get_context("fork").Pool(filers, initializer=_filer_connect) as pool:
             pool.map(_filer_started, range(filers))  # the clients have started (each connects as it starts)
+            if meter:
+                meter.start()
             start = time.perf_counter()
             ids = [pk for share in pool.map(_file_singles, [filings[k::filers] for k in range(filers)]) for pk in share]
     filed = time.perf_counter()
     end = until_routed(ids)
     return {"requests": count, "filers": filers, "seconds": end - start, "filing_seconds": filed - start,
-            "rate": count / (end - start)}
+            "rate": count / (end - start), **_per_request(meter, count)}
+
+
+def _per_request(meter: CpuMeter | None, count: int) -> dict:
+    if meter is None:
+        return {}
+    spent = meter.stop()
+    return {**spent, "worker_cpu_ms_per_request": spent["worker_cpu_s"] * 1000 / count,
+            "postgres_cpu_ms_per_request": spent["postgres_cpu_s"] * 1000 / count}
 
 
 def bulk_calls(count: int, seed: int) -> list[tuple]:
@@ -105,16 +177,18 @@ def bulk_calls(count: int, seed: int) -> list[tuple]:
     return [(reporter, datas[start:start + BULK_CALL]) for start in range(0, len(datas), BULK_CALL)]
 
 
-def bulk_rate(count: int, seed: int) -> dict:
+def bulk_rate(count: int, seed: int, meter: CpuMeter | None = None) -> dict:
     from filing.services import requests_file_bulk
 
     calls = bulk_calls(count, seed)
+    if meter:
+        meter.start()
     start = time.perf_counter()
     ids = [request.pk for reporter, batch in calls for request, _ in requests_file_bulk(reporter=reporter, batch=batch)]
     filed = time.perf_counter()
     end = until_routed(ids)
     return {"requests": len(ids), "seconds": end - start, "filing_seconds": filed - start,
-            "rate": len(ids) / (end - start)}
+            "rate": len(ids) / (end - start), **_per_request(meter, len(ids))}
 
 
 def statements_per_request(seed: int) -> dict:
@@ -213,9 +287,12 @@ def main() -> None:
         noop_rate(200, broker)  # warm-up: every pool process has connected
         single_rate(20, seed + 2, args.filers)  # warm-up: connections, rules compiled
         bulk_rate(200, seed + 3)
+        meter = CpuMeter(workers.pid)
+        meter.start()
         baseline = noop_rate(args.noops, broker)
-        single = single_rate(args.singles, seed + 4, args.filers)
-        bulk = bulk_rate(args.bulk, seed + 5)
+        noop_cpu = _per_request(meter, args.noops)
+        single = single_rate(args.singles, seed + 4, args.filers, meter)
+        bulk = bulk_rate(args.bulk, seed + 5, meter)
         baseline_after = noop_rate(args.noops, broker)
     finally:
         stop_workers(workers)
@@ -225,7 +302,8 @@ def main() -> None:
     per_request = statements["one batch of 100"]["per_request"]
     met = {"single": ratios["single"] >= TARGETS["single"], "bulk": ratios["bulk"] >= TARGETS["bulk"],
            "statements_per_request": per_request <= TARGETS["statements_per_request"]}
-    result = {"baseline_noop_per_s": baseline, "baseline_noop_after_per_s": baseline_after, "single": single,
+    result = {"baseline_noop_per_s": baseline, "baseline_noop_after_per_s": baseline_after, "noop_cpu": noop_cpu,
+              "single": single,
               "bulk": bulk, "ratios": ratios, "statements": statements, "targets": TARGETS, "met": met,
               "concurrency": args.concurrency, "filers": args.filers,
               "load_average_before": load_before, "load_average_after": load_after,
@@ -235,7 +313,11 @@ def main() -> None:
     def verdict(name: str) -> str:
         return "met" if met[name] else "NOT met"
 
-    report("Screening throughput (2 worker processes, one run)", [
+    def cpu(entry: dict) -> str:
+        return (f"worker CPU {entry['worker_cpu_ms_per_request']:.1f} ms, PostgreSQL (workers' backends) "
+                f"{entry['postgres_cpu_ms_per_request']:.1f} ms")
+
+    report(f"Screening throughput ({args.concurrency} worker processes, one run)", [
         (f"single filings ({args.filers} filing client(s)), filed → routed",
          f"{single['rate']:.0f}/s ({single['requests']} in {single['seconds']:.1f} s; filing alone "
          f"{single['filing_seconds']:.1f} s)", f"no-op task {baseline:.0f}/s "
@@ -243,12 +325,21 @@ def main() -> None:
         (f"bulk filings ({BULK_CALL} a call), filed → routed", f"{bulk['rate']:.0f}/s ({bulk['requests']} in "
          f"{bulk['seconds']:.1f} s; filing alone {bulk['filing_seconds']:.1f} s)", f"no-op task {baseline:.0f}/s",
          f"≥ {TARGETS['bulk']}×: {ratios['bulk']:.2f}× {verdict('bulk')}"),
+        ("CPU per request, single filings (claim and screening)", cpu(single),
+         f"no-op task: worker CPU {noop_cpu['worker_cpu_ms_per_request']:.1f} ms", "—"),
+        ("CPU per request, bulk filings (screening)", cpu(bulk), "—", "—"),
         *[(f"SQL statements per request, {label}", f"{entry['per_request']:.2f} ({entry['statements']} for 100 in "
            f"{entry['shares']} task(s))", "—", f"≤ {TARGETS['statements_per_request']:.0f}: "
            + ("met" if entry["per_request"] <= TARGETS["statements_per_request"] else "NOT met"))
           for label, entry in statements.items()],
     ])
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; {machine()}")
+    print(f"\nRATIO single filings: {ratios['single']:.2f}x the no-op rate ({single['rate']:.1f}/s against "
+          f"{baseline:.0f}/s; {single['rate'] / baseline_after:.2f}x against the no-op after) — target "
+          f">= {TARGETS['single']}x: {verdict('single')}")
+    print(f"RATIO bulk filings:   {ratios['bulk']:.2f}x the no-op rate ({bulk['rate']:.1f}/s against "
+          f"{baseline:.0f}/s; {bulk['rate'] / baseline_after:.2f}x against the no-op after) — target "
+          f">= {TARGETS['bulk']}x: {verdict('bulk')}")
 
 
 if __name__ == "__main__":

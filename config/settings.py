@@ -212,6 +212,11 @@ CELERY_TASK_ACKS_LATE = True
 # A worker killed mid-task (SIGKILL, OOM) leaves its task unacknowledged: deliver it again.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless told to
+# reuse them: a connection per task cost each screening task a connect, a new PostgreSQL backend and
+# its cold catalog caches. Kept for this many tasks; config/celery.py still closes, after each task,
+# a connection that broke or outlived CONN_MAX_AGE, as Django does after each web request.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
