@@ -14,6 +14,7 @@ from functools import lru_cache
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
+from audit.inserts import server_bound_cursor
 from reports.models import CitedProvision, LegalProvision, RequestItem, TakedownRequest
 
 # What the check input reads of a request, of each item and of each cited provision (attribute names).
@@ -70,7 +71,7 @@ def _load_with_orm(ids: list[int], items: dict, provisions: dict) -> None:
 
 def _load_with_sql(ids: list[int], items: dict, provisions: dict) -> None:
     items_sql, provisions_sql = _statements()
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(items_sql, [ids])
         for request_id, *values in cursor.fetchall():
             item = dict(zip(ITEM_FIELDS, values, strict=True))

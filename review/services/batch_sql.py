@@ -4,7 +4,8 @@ A screening task of a few requests (a claim of single filings, a share of a bulk
 of its fixed cost compiling ORM queries (``as_sql``, ``get_select``, ``build_filter``: about a
 millisecond each) and building model instances. These statements are composed once per process
 from the models' metadata (table and column names, the transitions' states) and take the ids as
-one array parameter; each returns plain rows. screening.py uses them on PostgreSQL and the ORM
+one array parameter, bound on the server (psycopg prepares a statement it has run a few times, so
+PostgreSQL plans each once per connection); each returns plain rows. screening.py uses them on PostgreSQL and the ORM
 elsewhere (SQLite); tests/review/test_batch_screening.py compares the batch path with the
 one-by-one path on whichever database the tests run.
 
@@ -22,6 +23,7 @@ from django.db.models import JSONField
 from django.utils import timezone
 
 from audit.events import Subject
+from audit.inserts import server_bound_cursor
 from reports import transitions
 from reports.models import Agency, Exercise, Status, TakedownRequest
 
@@ -77,7 +79,7 @@ def screening_start(ids: list[int]) -> list[tuple[Subject, int]]:
 
     Returns (subject, round) for each request moved, in primary-key order, for its screening_started event.
     """
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(_start_sql(), {"ids": ids, "source": Status.SUBMITTED.value,
                                       "target": transitions.ALLOWED[_START][1].value, "now": timezone.now()})
         return _started(cursor.fetchall())
@@ -103,7 +105,7 @@ def submitted_claim(own: int | None, limit: int) -> tuple[list[int], list[tuple[
 
     Returns the ids claimed, and (subject, round) for each request moved, both in primary-key order.
     """
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(_claim_sql(), {"own": own, "limit": limit, "source": Status.SUBMITTED.value,
                                       "target": transitions.ALLOWED[_START][1].value, "now": timezone.now()})
         rows = cursor.fetchall()
@@ -127,7 +129,7 @@ def screening_rows(ids: list[int], names: tuple[str, ...]) -> list[dict]:
     with ``jurisdiction`` (the agency's) and ``exercise_slug``; in primary-key order."""
     json_names = [name for name in names if isinstance(_REQUEST.get_field(name), JSONField)]
     keys = (*names, "jurisdiction", "exercise_slug")
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(_rows_sql(names), [ids, Status.SCREENING.value])
         rows = [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
     for row in rows:
