@@ -28,6 +28,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "polling_i
 CELERY_BEAT_SCHEDULE = {}
 # The in-process test workers would write heartbeats into the test database from their timer thread.
 CRS_WORKER_HEARTBEAT_S = 0
+# The in-process test worker is a thread: a connection it kept between tasks would still be open when
+# the test database is dropped at the end of the run. It closes its connections after each task.
+CELERY_DB_REUSE_MAX = None
 # Under pytest-xdist every test process has its own test database, so it needs its own queue as well.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-{os.environ['PYTEST_XDIST_WORKER']}"  # noqa: F405
