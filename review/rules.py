@@ -19,6 +19,7 @@ from django.db import connection
 from reports.completeness import DEFAULT_JUSTIFICATION_MIN_CHARS
 from reports.errors import DomainError
 from reports.models import Category, Persona
+from review import literals
 from review.models import RuleSet
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -40,6 +41,9 @@ class PolicyRule:
     severity: str
     patterns: tuple[re.Pattern, ...]
     unclear_patterns: tuple[re.Pattern, ...]
+    # For each pattern, the literals a text must contain before it can match (review/literals.py).
+    pattern_needs: tuple[literals.Needs, ...] = ()
+    unclear_needs: tuple[literals.Needs, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,9 @@ class CompiledRules:
     version: str
     data: dict
     policy_rules: tuple[PolicyRule, ...]
-    # Every rule's patterns as one alternation: a text none of them matches (most texts) is
-    # cleared with one search instead of one per pattern. None when they cannot be combined.
-    any_violation: re.Pattern | None = None
-    any_unclear: re.Pattern | None = None
+    # Search a pattern only where its literals are present (False: search every pattern, as the
+    # reference the tests compare with).
+    prefilter: bool = True
 
     @property
     def justification_min_chars(self) -> int:
@@ -147,38 +150,16 @@ def rules_digest(data: dict) -> str:
 @lru_cache(maxsize=16)
 def _compile(digest: str, frozen: str) -> CompiledRules:
     data = json.loads(frozen)
-    rules = tuple(
-        PolicyRule(
-            id=rule["id"],
-            title=rule.get("title", rule["id"]),
-            category=rule["category"],
-            severity=rule["severity"],
-            patterns=tuple(re.compile(p, re.IGNORECASE) for p in rule.get("patterns") or []),
-            unclear_patterns=tuple(re.compile(p, re.IGNORECASE) for p in rule.get("unclear_patterns") or []),
-        )
-        for rule in data["community_standards"]
-    )
-    return CompiledRules(version=data["version"], data=data, policy_rules=rules,
-                         any_violation=_alternation([p for rule in rules for p in rule.patterns]),
-                         any_unclear=_alternation([p for rule in rules for p in rule.unclear_patterns]))
-
-
-# A backreference or a condition on a group counts groups, which an alternation renumbers.
-_GROUP_NUMBERED = re.compile(r"\\[0-9]|\(\?P=|\(\?\(")
-
-
-def _alternation(patterns: list[re.Pattern]) -> re.Pattern | None:
-    """One pattern that matches a text exactly when one of ``patterns`` does, or None if none can be built.
-
-    Patterns that refer to groups by number, repeat a group name or set flags for the whole
-    expression (allowed only at its start) are left uncombined: each is then searched alone.
-    """
-    if not patterns or any(_GROUP_NUMBERED.search(p.pattern) for p in patterns):
-        return None
-    try:
-        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
-    except re.error:
-        return None
+    rules = []
+    for rule in data["community_standards"]:
+        patterns = tuple(re.compile(p, re.IGNORECASE) for p in rule.get("patterns") or [])
+        unclear = tuple(re.compile(p, re.IGNORECASE) for p in rule.get("unclear_patterns") or [])
+        rules.append(PolicyRule(
+            id=rule["id"], title=rule.get("title", rule["id"]), category=rule["category"],
+            severity=rule["severity"], patterns=patterns, unclear_patterns=unclear,
+            pattern_needs=tuple(literals.needs(p) for p in patterns),
+            unclear_needs=tuple(literals.needs(p) for p in unclear)))
+    return CompiledRules(version=data["version"], data=data, policy_rules=tuple(rules))
 
 
 def compile_rules(data: dict) -> CompiledRules:

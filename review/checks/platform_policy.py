@@ -6,6 +6,7 @@ the verdict does not depend on the request at all, only on the items' text.
 
 from __future__ import annotations
 
+from review import literals
 from review.checks.outcome import CheckOutcome
 
 NAME = "platform_policy"
@@ -15,17 +16,25 @@ SEVERITY_ORDER = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
 def assess_text(text: str, rules) -> tuple[str, list[dict]]:
     """(verdict, matched rules) for one post: violates / unclear / no_violation."""
-    violated = ([rule for rule in rules.policy_rules if any(p.search(text) for p in rule.patterns)]
-                if rules.any_violation is None or rules.any_violation.search(text) else [])
+    folded = literals.fold(text) if rules.prefilter else None
+    violated = [rule for rule in rules.policy_rules if _matches(text, folded, rule.patterns, rule.pattern_needs)]
     if violated:
         return "violates", [{"rule": r.id, "title": r.title, "severity": r.severity, "category": r.category}
                             for r in violated]
-    unclear = ([rule for rule in rules.policy_rules if any(p.search(text) for p in rule.unclear_patterns)]
-               if rules.any_unclear is None or rules.any_unclear.search(text) else [])
+    unclear = [rule for rule in rules.policy_rules
+               if _matches(text, folded, rule.unclear_patterns, rule.unclear_needs)]
     if unclear:
         return "unclear", [{"rule": r.id, "title": r.title, "severity": r.severity, "category": r.category}
                            for r in unclear]
     return "no_violation", []
+
+
+def _matches(text: str, folded: str | None, patterns, needs) -> bool:
+    """Whether one of ``patterns`` matches ``text``; one whose literals ``folded`` lacks cannot, and is not searched."""
+    if folded is None:
+        return any(pattern.search(text) for pattern in patterns)
+    return any(literals.present(folded, need) and pattern.search(text)
+               for pattern, need in zip(patterns, needs, strict=True))
 
 
 def run(check_input: dict, rules, earlier: dict) -> CheckOutcome:
