@@ -89,9 +89,9 @@ class CpuMeter:
     """CPU spent by the worker processes and by the PostgreSQL backends serving them, between two samples.
 
     The machine is shared, so wall-clock rates move with other people's load; CPU per request does
-    much less. The backends counted are those of this database alive at both samples other than this
-    process's own (the workers keep their connections; the filing clients' come and go, so they are
-    not counted; the bulk filings are made from this process, whose backend is left out).
+    much less. The backends counted are those of this database alive at the second sample other than
+    this process's own: the workers' (they keep their connections between tasks); the filing clients'
+    have gone by then (the bulk filings are made from this process, whose backend is left out).
     """
 
     def __init__(self, worker_pid: int):
@@ -113,7 +113,9 @@ class CpuMeter:
         workers = sum(_cpu_seconds(pid) - before for pid, before in self.workers.items())
         workers += sum(_cpu_seconds(pid) for pid in _tree(self.worker_pid) if pid not in self.workers)
         after = self._backends()
-        backends = sum(after[pid] - before for pid, before in self.backends.items() if pid in after)
+        # A worker's connection replaced meanwhile (CONN_MAX_AGE) counts from its start; the one it replaced
+        # is lost, so the figure is a floor.
+        backends = sum(spent - self.backends.get(pid, 0.0) for pid, spent in after.items())
         return {"worker_cpu_s": workers, "postgres_cpu_s": backends}
 
 

@@ -29,7 +29,9 @@ def start_workers(concurrency: int) -> subprocess.Popen:
     return subprocess.Popen(
         [celery, "-A", "bench.worker", "worker", "-Q", os.environ["CRS_TASK_QUEUE"], "-c", str(concurrency),
          "-P", "prefork", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
-        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=open("/tmp/crs-bench-worker.log", "w"),  # noqa: SIM115,S108
+        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
+        # One log per queue: several installations benchmark on one machine.
+        stderr=open(f"/tmp/crs-bench-worker-{os.environ['CRS_TASK_QUEUE']}.log", "w"),  # noqa: SIM115,S108
         start_new_session=True)
 
 
