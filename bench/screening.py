@@ -253,6 +253,51 @@ def profile_batch(seed: int) -> None:
     pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
 
+def _backend_cpu() -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return _cpu_seconds(cursor.fetchone()[0])
+
+
+def cpu_per_request(seed: int, calls: int = 6) -> dict:
+    """CPU per request in this process and its PostgreSQL backend, without Celery: ``requests_screen`` on
+    bulk filings in shares of 100, 50 and 1, and a single filing's claim (``submitted_requests_screen``)."""
+    from filing.services import request_file, requests_file_bulk
+    from review import dispatch
+    from review.services import requests_screen, submitted_requests_screen
+
+    measured = {}
+    with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids: None):  # screened here, measured
+        for share in (100, 50, 1):
+            batches = [[request.pk for request, _ in requests_file_bulk(reporter=reporter, batch=batch)]
+                       for reporter, batch in bulk_calls(BULK_CALL * (calls + 1), seed + share)]
+            requests_screen(request_ids=batches.pop())  # warm-up
+            own, backend = time.process_time(), _backend_cpu()
+            for ids in batches:
+                for start in range(0, len(ids), share):
+                    requests_screen(request_ids=ids[start:start + share])
+            count = sum(map(len, batches))
+            measured[f"requests_screen, shares of {share}"] = {
+                "worker_cpu_ms": (time.process_time() - own) * 1000 / count,
+                "postgres_cpu_ms": (_backend_cpu() - backend) * 1000 / count}
+        filings = inputs(200, seed + 7)
+        filing = claim = filing_pg = claim_pg = 0.0
+        for reporter, data in filings:
+            own, backend = time.process_time(), _backend_cpu()
+            pk = request_file(reporter=reporter, data=data)[0].pk
+            filed, filed_backend = time.process_time(), _backend_cpu()
+            submitted_requests_screen(request_id=pk)
+            filing, filing_pg = filing + filed - own, filing_pg + filed_backend - backend
+            claim, claim_pg = claim + time.process_time() - filed, claim_pg + _backend_cpu() - filed_backend
+        measured["a single filing (request_file)"] = {"worker_cpu_ms": filing * 1000 / len(filings),
+                                                      "postgres_cpu_ms": filing_pg * 1000 / len(filings)}
+        measured["its claim, screened by the claiming task"] = {"worker_cpu_ms": claim * 1000 / len(filings),
+                                                                "postgres_cpu_ms": claim_pg * 1000 / len(filings)}
+    return measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--singles", type=int, default=600)
@@ -262,6 +307,8 @@ def main() -> None:
     parser.add_argument("--filers", type=int, default=4, help="concurrent clients filing the single filings")
     parser.add_argument("--keep-database", action="store_true", help="reuse the database instead of a fresh one")
     parser.add_argument("--profile", action="store_true", help="only profile one batch of 100, in this process")
+    parser.add_argument("--cpu", action="store_true",
+                        help="only measure CPU per request in this process (no Celery): batches, a filing, its claim")
     args = parser.parse_args()
 
     if not args.keep_database:
@@ -275,6 +322,15 @@ def main() -> None:
     active_ruleset()
     if args.profile:
         profile_batch(int(time.time()))
+        return
+    if args.cpu:
+        measured = cpu_per_request(int(time.time()))
+        save_result("screening_cpu", {"cpu_per_request": measured, "load_average": os.getloadavg(),
+                                      "machine": machine()})
+        report("CPU per request, in one process (no Celery)", [
+            (label, f"{entry['worker_cpu_ms']:.2f} ms", f"PostgreSQL backend {entry['postgres_cpu_ms']:.2f} ms", "—")
+            for label, entry in measured.items()])
+        print(f"load average {os.getloadavg()[0]:.2f}; {machine()}")
         return
     load_before = os.getloadavg()
     broker = redis.Redis.from_url(os.environ["REDIS_URL"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -24,9 +25,12 @@ SUBMITTED_REQUESTS_SCREEN_TASK = "review.tasks.submitted_requests_screen"
 SCREENING_TASKS = (REQUEST_SCREEN_TASK, REQUESTS_SCREEN_TASK, SUBMITTED_REQUESTS_SCREEN_TASK)
 STUCK_REQUESTS_SWEEP_TASK = "review.tasks.stuck_requests_sweep"
 
-# A batch is split into this many tasks so that every worker process takes a share of it ...
-SCREENING_SHARES = 4
-# ... unless the shares would be smaller than this many requests, where a task's own cost dominates.
+# A batch is split into this many tasks so that each worker process takes a share of it: one per
+# worker process (two in the deployment BENCHMARKS.md measures; set CRS_SCREENING_SHARES for more).
+# More shares than processes add nothing but tasks: each costs about what screening ten requests
+# does, and a queue of bulk calls keeps every process busy without any split.
+SCREENING_SHARES = getattr(settings, "CRS_SCREENING_SHARES", 2)
+# Shares are never smaller than this many requests, where a task's own cost would dominate.
 SCREENING_SHARE_MIN = 10
 
 

@@ -315,7 +315,9 @@ def test_the_forms_posts_cost_the_same_queries_for_two_items_or_five(reporter_cl
     assert sum(two) == FORM_FILING_QUERIES
 
 
-# New draft 9, save and review 21, submit 17, savepoints included; the submit reads the locked draft
+# New draft 8, save and review 21, submit 16 (on PostgreSQL), savepoints included; the submit reads the locked draft
 # with its agency, exercise and submitter in one query, and the reporter's account carries its user.
 # Saving writes the request's kept item count (for the transparency figures) when the number of posts changed.
-FORM_FILING_QUERIES = 9 + 21 + 17
+# An audit event and its PendingSeal row are one statement on PostgreSQL, two elsewhere (audit/events.py):
+# one event is written by the new draft, one by the submit.
+FORM_FILING_QUERIES = 8 + 21 + 16 if connection.vendor == "postgresql" else 9 + 21 + 17

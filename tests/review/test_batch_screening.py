@@ -245,7 +245,7 @@ def test_a_large_claim_commits_screening_begun_then_screens_one_share_and_sends_
 
 
 def test_a_batch_is_shared_between_the_workers():
-    assert [len(share) for share in dispatch.screening_shares(list(range(100)))] == [25, 25, 25, 25]
+    assert [len(share) for share in dispatch.screening_shares(list(range(100)))] == [50, 50]
     assert [len(share) for share in dispatch.screening_shares(list(range(12)))] == [10, 2]
     assert sum(dispatch.screening_shares(list(range(37))), []) == list(range(37))
 
