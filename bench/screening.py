@@ -269,7 +269,9 @@ def cpu_per_request(seed: int, calls: int = 6) -> dict:
     from review.services import requests_screen, submitted_requests_screen
 
     measured = {}
-    with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids: None):  # screened here, measured
+    # Screened here, measured: nothing is sent to the workers.
+    with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids: None), \
+            mock.patch.object(dispatch, "current_app"):
         for share in (100, 50, 1):
             batches = [[request.pk for request, _ in requests_file_bulk(reporter=reporter, batch=batch)]
                        for reporter, batch in bulk_calls(BULK_CALL * (calls + 1), seed + share)]
