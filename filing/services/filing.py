@@ -15,11 +15,9 @@ from audit import events
 from filing.inputs import Catalog, RequestInput, Resolved, validate_input
 from filing.services.storing import (
     fields_apply,
-    items_store,
     new_citations,
     new_items,
-    provisions_cite,
-    reference_assign,
+    related_known,
     require_can_file,
 )
 from reports.errors import InvalidInput
@@ -77,14 +75,7 @@ def _new_request(reporter: ReporterAccount, data: RequestInput, *, method: str, 
 
 def _file_now(*, reporter: ReporterAccount, data: RequestInput, method: str) -> TakedownRequest:
     resolved = validate_input(data, exercise=reporter.exercise)
-    request = _new_request(reporter, data, method=method, now=timezone.now())
-    request.save()
-    reference_assign(request)
-    items = items_store(request, resolved)
-    provisions_cite(request, resolved.provisions)
-    events.request_submitted_event(request=request, actor=reporter.user, items=items, provisions=resolved.provisions)
-    dispatch.screening_enqueue_on_commit([request.pk])
-    return request
+    return _file_many(reporter=reporter, entries=[(data, resolved)], method=method)[0]
 
 
 def requests_file_bulk(*, reporter: ReporterAccount,
@@ -149,7 +140,11 @@ def _reserve_ids(model, count: int) -> list[int] | None:
 
 def _file_many(*, reporter: ReporterAccount, entries: list[tuple[RequestInput, Resolved]],
                method: str) -> list[TakedownRequest]:
-    """``_file_now`` for many requests at once: one INSERT per table, one event batch, one task."""
+    """Store validated filings: one INSERT per table whatever their number, one event batch, one task.
+
+    Each request's reference and item count are written with its row (its id is taken from the
+    sequence first on PostgreSQL), so a single filing costs no UPDATE either.
+    """
     if not entries:
         return []
     now = timezone.now()
@@ -170,12 +165,20 @@ def _file_many(*, reporter: ReporterAccount, entries: list[tuple[RequestInput, R
     items = RequestItem.objects.bulk_create(
         item for request, (_data, resolved) in zip(requests, entries, strict=True)
         for item in new_items(request, resolved))
-    CitedProvision.objects.bulk_create(
+    citations = CitedProvision.objects.bulk_create(
         citation for request, (_data, resolved) in zip(requests, entries, strict=True)
         for citation in new_citations(request, resolved.provisions))
     items_of: dict[int, list[RequestItem]] = {}
     for item in items:
         items_of.setdefault(item.request_id, []).append(item)
+        related_known(item, decisions=[])
+    citations_of: dict[int, list[CitedProvision]] = {}
+    for citation in citations:
+        citations_of.setdefault(citation.request_id, []).append(citation)
+    for request in requests:
+        # A new request holds what was just written and nothing else: its representation reads none of it again.
+        related_known(request, items=items_of.get(request.pk, []), citations=citations_of.get(request.pk, []),
+                      check_results=[], messages=[], evidence=[])
     events.request_submitted_events(actor=reporter.user, filings=[
         (request, items_of.get(request.pk, []), resolved.provisions)
         for request, (_data, resolved) in zip(requests, entries, strict=True)])
