@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit import events
@@ -19,6 +19,7 @@ from filing.services.storing import (
     new_items,
     related_known,
     require_can_file,
+    reserve_ids,
 )
 from reports.errors import InvalidInput
 from reports.models import (
@@ -128,16 +129,6 @@ def _file_bulk_once(*, reporter: ReporterAccount,
             for data in batch]
 
 
-def _reserve_ids(model, count: int) -> list[int] | None:
-    """``count`` primary keys from the table's sequence (PostgreSQL); None elsewhere."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [model._meta.db_table, count])
-        return [row[0] for row in cursor.fetchall()]
-
-
 def _file_many(*, reporter: ReporterAccount, entries: list[tuple[RequestInput, Resolved]],
                method: str) -> list[TakedownRequest]:
     """Store validated filings: one INSERT per table whatever their number, one event batch, one task.
@@ -151,7 +142,7 @@ def _file_many(*, reporter: ReporterAccount, entries: list[tuple[RequestInput, R
     requests = [_new_request(reporter, data, method=method, now=now) for data, _resolved in entries]
     for request, (_data, resolved) in zip(requests, entries, strict=True):
         request.item_count = len(resolved.urls)
-    reserved = _reserve_ids(TakedownRequest, len(requests))
+    reserved = reserve_ids(TakedownRequest, len(requests))
     if reserved:
         # The references are written with the rows: no second statement to set them.
         for request, pk in zip(requests, reserved, strict=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from django.db import connection
 from django.utils import timezone
 
 from audit.canonical import canonical_bytes
@@ -99,6 +100,33 @@ def fields_apply(request: TakedownRequest, data: RequestInput) -> None:
 
 STATED_FIELDS = ["category", "requested_action", "justification", "urgency", "confidentiality_requested",
                  "court_name", "court_case_number", "court_order_date"]
+
+
+def reserve_ids(model, count: int) -> list[int] | None:
+    """``count`` primary keys from the table's sequence (PostgreSQL); None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [model._meta.db_table, count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def request_insert(request: TakedownRequest) -> None:
+    """Insert a new request with its reference.
+
+    On PostgreSQL its id is taken from the sequence first, so that one INSERT writes both;
+    elsewhere the reference follows in an UPDATE (``reference_assign``).
+    """
+    reserved = reserve_ids(TakedownRequest, 1)
+    if reserved is None:
+        request.save()
+        reference_assign(request)
+        return
+    request.pk = reserved[0]
+    request.reference = TakedownRequest.reference_for(year=(request.submitted_at or timezone.now()).year,
+                                                      pk=request.pk)
+    request.save(force_insert=True)
 
 
 def reference_assign(request: TakedownRequest) -> None:

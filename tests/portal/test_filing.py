@@ -315,7 +315,10 @@ def test_the_forms_posts_cost_the_same_queries_for_two_items_or_five(reporter_cl
     assert sum(two) == FORM_FILING_QUERIES
 
 
-# New draft 9, save and review 21, submit 17, savepoints included; the submit reads the locked draft
-# with its agency, exercise and submitter in one query, and the reporter's account carries its user.
-# Saving writes the request's kept item count (for the transparency figures) when the number of posts changed.
-FORM_FILING_QUERIES = 9 + 21 + 17
+# New draft 8, save and review 20, submit 13, savepoints included. The session comes from the cache
+# (the user is still read); a new draft's id is taken from its sequence so that its reference is written
+# with it; the submit reads the locked draft with its agency, exercise and submitter in one query, and
+# its items and citations once, to check them and to snapshot the posts; the reporter's account
+# carries its user. Saving writes the request's kept item count (for the transparency figures) when
+# the number of posts changed.
+FORM_FILING_QUERIES = 8 + 20 + 13
