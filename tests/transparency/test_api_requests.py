@@ -291,14 +291,14 @@ def test_the_list_total_is_counted_again_when_the_record_changes(client_for, log
 
 # --- What a call costs -----------------------------------------------------------------------------
 
-# Token and its user, the caller's groups, their permissions (the user's and the groups'), their exercise,
+# Token and its user, the caller's groups, whether they may see personal data, their exercise,
 # and on PostgreSQL the log's version (its snapshot and newest ids), under which a page already served is
 # answered from the cache. A page not served yet then reads the record's stamp (the total is counted once
 # per change of the record) and the page's requests, citations, checks, decisions and items: whatever the
 # page size.
-CACHED_LIST_QUERIES = 6
+CACHED_LIST_QUERIES = 5
 POSTGRESQL = connection.vendor == "postgresql"
-LIST_QUERIES = 11 + POSTGRESQL
+LIST_QUERIES = 10 + POSTGRESQL
 
 
 def token_client(user) -> APIClient:
