@@ -321,3 +321,25 @@ def cpu_per_call(call: Callable[[], object], *, calls: int, repeats: int = 3) ->
             call()
         best = min(best, (time.process_time() - start) / calls * 1000)
     return best, len(queries)
+
+
+def cpu_by_queries(call: Callable[[], object], *, calls: int) -> dict[int, list[float]]:
+    """The CPU milliseconds of each of ``calls`` calls, grouped by how many queries the call made."""
+    from django.db import connection
+
+    call()
+    found: dict[int, list[float]] = {}
+    for _ in range(calls):
+        queries = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            start = time.process_time()
+            call()
+            spent = (time.process_time() - start) * 1000
+        found.setdefault(queries, []).append(spent)
+    return found
