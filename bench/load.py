@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.client
+import io
+import multiprocessing
 import os
 import random
 import re
@@ -64,6 +66,29 @@ class Server:
         os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) used so far by gunicorn's master and its live workers.
+
+        The server's own cost per call, whatever else the machine runs: the difference over a
+        phase divided by its calls. PostgreSQL's and Redis's share is not in it.
+        """
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in [self.process.pid, *_children(self.process.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found.extend(int(child) for child in task.read_text().split())
+    return found
+
 
 class Client:
     """One keep-alive connection with its own cookies (a browser tab, or an API client)."""
@@ -106,7 +131,9 @@ class Client:
             raise SystemExit(f"could not log in as {username} (HTTP {status})")
 
 
-def location(response: http.client.HTTPResponse) -> str:
+def location(response: http.client.HTTPResponse | dict) -> str:
+    if isinstance(response, dict):  # InProcess's headers
+        return response.get("Location", "")
     return response.getheader("Location", "")
 
 
@@ -119,18 +146,62 @@ def reference_in(url: str) -> str:
 
 def run_clients(clients: int, per_client: int, make: Callable[[int], object],
                 step: Callable[[object, int], list[tuple[str, float]]],
-                think: float = 0.0) -> tuple[dict[str, list[float]], float]:
-    """Run ``clients`` threads, each calling ``step`` ``per_client`` times on its own state from ``make``.
+                think: float = 0.0, processes: int = 1) -> tuple[dict[str, list[float]], float]:
+    """Run ``clients`` clients, each calling ``step`` ``per_client`` times on its own state from ``make``.
 
     ``step`` returns (label, milliseconds) samples. With ``think`` > 0 each client pauses a random
     time (exponential, that mean in seconds) after each step, as a person reading the page would.
-    Returns the samples by label and the wall time.
+    The clients are threads, spread over ``processes`` forked processes: in one process they take
+    turns at its interpreter lock, so a fast answer waits for other clients' parsing and the cheap
+    baseline is capped by the load generator rather than the server. Returns the samples by label
+    and the wall time; ``last_client_cpu_s`` keeps the CPU seconds the clients themselves used.
     """
-    states = [make(number) for number in range(clients)]
+    global last_client_cpu_s
+    processes = max(1, min(processes, clients))
+    if processes == 1:
+        samples, seconds, last_client_cpu_s = _run_threads(range(clients), per_client, make, step, think, None)
+        return samples, seconds
+    context = multiprocessing.get_context("fork")
+    ready = context.Barrier(processes + 1)
+    results = context.Queue()
+    children = [context.Process(target=_client_process, daemon=True, args=(
+        range(k, clients, processes), per_client, make, step, think, ready, results)) for k in range(processes)]
+    for child in children:
+        child.start()
+    ready.wait(timeout=120)
+    start = time.perf_counter()
+    outcomes = [results.get(timeout=3600) for _ in children]
+    seconds = time.perf_counter() - start
+    for child in children:
+        child.join(timeout=30)
+    samples: dict[str, list[float]] = {}
+    last_client_cpu_s = 0.0
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        part, _seconds, cpu = outcome
+        last_client_cpu_s += cpu
+        for label, values in part.items():
+            samples.setdefault(label, []).extend(values)
+    return samples, seconds
+
+
+last_client_cpu_s = 0.0
+
+
+def _client_process(numbers, per_client, make, step, think, ready, results) -> None:
+    try:
+        results.put(_run_threads(numbers, per_client, make, step, think, ready))
+    except BaseException as exc:  # reported by the parent
+        results.put(RuntimeError(f"client process failed: {exc!r}"))
+
+
+def _run_threads(numbers, per_client: int, make, step, think: float, ready) -> tuple[dict, float, float]:
+    states = [make(number) for number in numbers]
     samples: dict[str, list[float]] = {}
     lock = threading.Lock()
     errors: list[BaseException] = []
-    barrier = threading.Barrier(clients + 1)
+    barrier = threading.Barrier(len(states) + 1)
 
     def worker(state) -> None:
         barrier.wait()
@@ -147,13 +218,17 @@ def run_clients(clients: int, per_client: int, make: Callable[[int], object],
     threads = [threading.Thread(target=worker, args=(state,)) for state in states]
     for thread in threads:
         thread.start()
+    if ready is not None:
+        ready.wait(timeout=120)  # every process has its clients connected: start together
+    random.seed()  # forked processes would otherwise think alike
+    cpu = time.process_time()
     barrier.wait()
     start = time.perf_counter()
     for thread in threads:
         thread.join()
     if errors:
         raise errors[0]
-    return samples, time.perf_counter() - start
+    return samples, time.perf_counter() - start, time.process_time() - cpu
 
 
 def timed(client: Client, method: str, path: str, **kwargs) -> tuple[float, int, bytes, http.client.HTTPResponse]:
@@ -168,3 +243,103 @@ def timed(client: Client, method: str, path: str, **kwargs) -> tuple[float, int,
 def free_port() -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", PORT)) != 0
+
+
+class InProcess:
+    """The same calls as ``Client``, through Django's WSGI handler in this process: no socket, no server.
+
+    For CPU per call measured with ``time.process_time()``, which other work on the machine does
+    not inflate as it inflates latencies. Django must be set up (DEBUG off, as deployed).
+    """
+
+    def __init__(self, headers: dict | None = None) -> None:
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.app = WSGIHandler()
+        self.cookies: dict[str, str] = {}
+        self.headers = headers or {}
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict | None = None) -> tuple[int, bytes, dict]:
+        body = body or b""
+        path, _, query = path.partition("?")
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+                   "SERVER_PORT": str(PORT), "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
+                   "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+                   "CONTENT_LENGTH": str(len(body))}
+        for name, value in {**self.headers, **(headers or {})}.items():
+            key = name.upper().replace("-", "_")
+            environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+        if self.cookies:
+            environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        answer: dict = {}
+
+        def start_response(status, response_headers, exc_info=None):
+            answer["status"], answer["headers"] = int(status.split()[0]), response_headers
+
+        response = self.app(environ, start_response)
+        try:
+            data = b"".join(response)
+        finally:
+            response.close()
+        for name, value in answer["headers"]:
+            if name.lower() == "set-cookie":
+                cookie, value = value.split(";", 1)[0].split("=", 1)
+                self.cookies[cookie.strip()] = value.strip()
+        return answer["status"], data, dict(answer["headers"])
+
+    def post_form(self, path: str, fields: list[tuple[str, str]]) -> tuple[int, bytes, dict]:
+        fields = [*fields, ("csrfmiddlewaretoken", self.cookies.get("csrftoken", ""))]
+        return self.request("POST", path, urlencode(fields).encode(),
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def login(self, username: str, password: str) -> None:
+        self.request("GET", "/accounts/login/")
+        status, _, _ = self.post_form("/accounts/login/", [("username", username), ("password", password)])
+        if status != 302 or "sessionid" not in self.cookies:
+            raise SystemExit(f"could not log in as {username} in process (HTTP {status})")
+
+
+def cpu_per_call(call: Callable[[], object], *, calls: int, repeats: int = 3) -> tuple[float, int]:
+    """Best CPU milliseconds per ``call()`` over ``repeats`` runs of ``calls``, and the queries of one call."""
+    from django.db import connection
+
+    queries: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    for _ in range(3):
+        call()  # warm: imports, templates, caches that last
+    with connection.execute_wrapper(count):
+        call()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        for _ in range(calls):
+            call()
+        best = min(best, (time.process_time() - start) / calls * 1000)
+    return best, len(queries)
+
+
+def cpu_by_queries(call: Callable[[], object], *, calls: int) -> dict[int, list[float]]:
+    """The CPU milliseconds of each of ``calls`` calls, grouped by how many queries the call made."""
+    from django.db import connection
+
+    call()
+    found: dict[int, list[float]] = {}
+    for _ in range(calls):
+        queries = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            start = time.process_time()
+            call()
+            spent = (time.process_time() - start) * 1000
+        found.setdefault(queries, []).append(spent)
+    return found

@@ -11,22 +11,36 @@ Both targets in one run, with the static health endpoint (/healthz) as the basel
 gunicorn runs the product as docker-compose.yml deploys it (DEBUG off, 3 gthread processes of 4
 threads, a pool of 4 database connections per process); ``--sync`` runs 2×cores+1 sync workers
 instead, as the earlier figures did. Each client is a thread with its own keep-alive connection
-and session. A form filing is three POSTs: new draft, save the draft (an item, category,
-provisions, justification) and go to review, submit. An API filing is one POST of /api/v1/requests/
-with a token. Screening is enqueued as usual; no worker runs here.
+and session; the clients are spread over ``--processes`` processes (4 by default) so that they do
+not queue for one interpreter lock, which capped /healthz's baseline when all 20 shared one
+process. A form filing is three POSTs: new draft, save the draft (an item, category, provisions,
+justification) and go to review, submit. An API filing is one POST of /api/v1/requests/ with a
+token. Screening is enqueued as usual; no worker runs here. The auditors' list is measured while
+nothing is filed, so after each page's first view its answers come from the page cache; the
+in-process figures give a page's cost when it is not cached.
+
+Beside each figure it prints what holds on a loaded machine: the server's CPU per call (gunicorn's
+processes, from /proc, over the phase), the load generator's own CPU per call, and, measured first
+in this process through Django's WSGI handler (no HTTP, best of three), the CPU per call of each
+path, of the list when its page is not cached yet, and the queries of each. The load average at
+start and end is printed with them.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crs_bench REDIS_URL=redis://127.0.0.1:6379/4 \\
-        CRS_TASK_QUEUE=bench python3 bench/web.py [--clients 20] [--rounds 15] [--think 1]
+        CRS_TASK_QUEUE=bench python3 bench/web.py [--clients 20] [--rounds 15] [--think 1] [--processes 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import load  # noqa: E402
 from bench.accounts import PASSWORD, bench_accounts  # noqa: E402
 from bench.common import (  # noqa: E402
     ensure_dataset,
@@ -37,7 +51,17 @@ from bench.common import (  # noqa: E402
     save_result,
     setup_django,
 )
-from bench.load import Client, Server, location, reference_in, run_clients, timed  # noqa: E402
+from bench.load import (  # noqa: E402
+    Client,
+    InProcess,
+    Server,
+    cpu_by_queries,
+    cpu_per_call,
+    location,
+    reference_in,
+    run_clients,
+    timed,
+)
 
 TARGET_P95_MS = 100
 TARGET_THROUGHPUT_RATIO = 0.15
@@ -51,11 +75,17 @@ def main() -> None:
                         help="filings per client without think time (3× as many GETs)")
     parser.add_argument("--think", type=float, default=1.0, help="mean think time of the second phase, in seconds")
     parser.add_argument("--think-rounds", type=int, default=8, help="filings per client with think time")
+    parser.add_argument("--processes", type=int, default=4, help="processes the clients are spread over")
+    parser.add_argument("--cpu-calls", type=int, default=30, help="calls per run of the in-process CPU figures")
     parser.add_argument("--sync", action="store_true", help="sync workers (2×cores+1) instead of the deployed shape")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()
     ensure_dataset()
     env = production_env()
+    os.environ.update(env)  # the in-process figures run the product as gunicorn does
     setup_django()
+    from django.db import connections
+
     accounts = bench_accounts()
     auditor = {"Authorization": f"Token {accounts.auditor_token}"}
     api_reporter = {"Authorization": f"Token {accounts.reporter_token}", "Content-Type": "application/json"}
@@ -81,8 +111,8 @@ def main() -> None:
         assert status == 201, (status, data[:2000])
         return [("API filing POST", ms)]
 
-    def reporter_client(_number):
-        client = Client()
+    def reporter_client(_number, kind=Client):
+        client = kind()
         client.login(accounts.reporter, PASSWORD)
         return client
 
@@ -100,6 +130,40 @@ def main() -> None:
         assert status == 302, (status, body[:2000])
         return [("form: new draft", ms_new), ("form: save draft", ms_save), ("form: submit", ms_submit)]
 
+    # --- CPU per call in this process (robust to the machine's load) ---
+    in_process = {}
+    days = iter(range(10**6))
+
+    def fresh_page(client, _i):
+        # A filter no call used before (every request is later than 2000): the page and its total are read
+        # from the database, as the first view of a page after a change of the log is.
+        day = date(2000, 1, 1) + timedelta(days=next(days))
+        status, _, _ = client.request("GET", f"/api/v1/audit/requests/?submitted_after={day.isoformat()}")
+        assert status == 200, status
+        return []
+
+    probes = [  # label, client, call, POSTs per call
+        ("healthz", InProcess(), healthz, 1),
+        ("auditor list, page not cached yet", InProcess(auditor), fresh_page, 1),
+        ("API filing POST", InProcess(api_reporter), api_file, 1),
+        ("form filing POSTs", reporter_client(0, InProcess), form_file, 3),
+    ]
+    for label, client, step, posts in probes:
+        iteration = iter(range(10**9))
+        ms, queries = cpu_per_call(lambda client=client, step=step, iteration=iteration: step(client, next(iteration)),
+                                   calls=args.cpu_calls)
+        in_process[label] = {"cpu_ms": ms / posts, "queries": queries}
+    # A page's cache key holds the database's snapshot, which any commit on the server changes (this machine's
+    # other databases included): the repeated page's calls are told apart by their queries, the fewest being
+    # the answers from the cache.
+    repeater = InProcess(auditor)
+    by_queries = cpu_by_queries(lambda: audit_list(repeater, 0), calls=args.cpu_calls * 3)
+    fewest = min(by_queries)
+    in_process["auditor list, page cached"] = {
+        "cpu_ms": statistics.median(by_queries[fewest]), "queries": fewest,
+        "cached_share": len(by_queries[fewest]) / sum(len(v) for v in by_queries.values())}
+    connections.close_all()  # the client processes are forked: none may share this process's connection
+
     paths = [  # label, client factory, step, GETs or filings per client in the saturating phase
         ("healthz", lambda n: Client(), healthz, args.rounds * 3),
         ("auditor list", lambda n: Client(auditor), audit_list, args.rounds * 3),
@@ -107,34 +171,43 @@ def main() -> None:
         ("form filing POSTs", reporter_client, form_file, args.rounds),
     ]
 
-    def phase(think: float, scale) -> dict:
+    def phase(server: Server, think: float, scale) -> dict:
         figures = {}
         for label, make, step, per_client in paths:
-            samples, seconds = run_clients(args.clients, scale(per_client), make, step, think)
+            cpu = server.cpu_seconds()
+            samples, seconds = run_clients(args.clients, scale(per_client), make, step, think, args.processes)
             every = [ms for values in samples.values() for ms in values]
-            figures[label] = {**percentiles(every), "per_s": len(every) / seconds}
+            figures[label] = {**percentiles(every), "per_s": len(every) / seconds,
+                              "server_cpu_ms": (server.cpu_seconds() - cpu) / len(every) * 1000,
+                              "client_cpu_ms": load.last_client_cpu_s / len(every) * 1000}
             if len(samples) > 1:
                 figures.update({part: percentiles(values) for part, values in samples.items()})
         return figures
 
-    with Server(env, deployed=not args.sync):
+    with Server(env, deployed=not args.sync) as server:
         # Warm every process up (imports, connections, templates) before measuring.
         for _label, make, step, _n in paths:
-            run_clients(args.clients, 2, make, step)
-        saturated = phase(0.0, lambda n: n)
-        thinking = phase(args.think, lambda n: max(1, n * args.think_rounds // args.rounds))
+            run_clients(args.clients, 2, make, step, processes=args.processes)
+        saturated = phase(server, 0.0, lambda n: n)
+        thinking = phase(server, args.think, lambda n: max(1, n * args.think_rounds // args.rounds))
+    load_at_end = os.getloadavg()
 
     base = saturated["healthz"]["per_s"]
     met = {}
     rows = []
+
+    def cpu(label: str) -> str:
+        return (f"server CPU {saturated[label]['server_cpu_ms']:.1f} ms/call, "
+                f"load generator {saturated[label]['client_cpu_ms']:.1f} ms/call")
+
     for label in ("auditor list", "API filing POST", "form filing POSTs"):
         ratio = saturated[label]["per_s"] / base
         met[f"{label}: throughput"] = ratio >= TARGET_THROUGHPUT_RATIO
         met[f"{label}: p95 with think time"] = thinking[label]["p95"] < TARGET_P95_MS
         rows.append((f"{label}, {args.clients} clients, no think time",
                      f"{saturated[label]['per_s']:.0f}/s (p50 {saturated[label]['p50']:.0f} ms, "
-                     f"p95 {saturated[label]['p95']:.0f} ms, n={saturated[label]['n']})",
-                     f"/healthz {base:.0f}/s (p95 {saturated['healthz']['p95']:.0f} ms)",
+                     f"p95 {saturated[label]['p95']:.0f} ms, n={saturated[label]['n']}; {cpu(label)})",
+                     f"/healthz {base:.0f}/s (p95 {saturated['healthz']['p95']:.0f} ms; {cpu('healthz')})",
                      f"≥ {TARGET_THROUGHPUT_RATIO}×: {ratio:.2f}× "
                      f"{'met' if met[f'{label}: throughput'] else 'NOT met'}"))
         rows.append((f"{label}, {args.clients} clients, think {args.think:g} s",
@@ -145,9 +218,21 @@ def main() -> None:
     for part in ("form: new draft", "form: save draft", "form: submit"):
         rows.append((f"{part}, think {args.think:g} s", f"p50 {thinking[part]['p50']:.0f} ms, "
                      f"p95 {thinking[part]['p95']:.0f} ms", "", ""))
+    healthz_cpu = in_process["healthz"]["cpu_ms"]
+    for label, figure in in_process.items():
+        per = "per POST" if label.startswith("form") else "per call"
+        rows.append((f"in process: {label}", f"{figure['cpu_ms']:.2f} ms CPU {per}, {figure['queries']} queries"
+                     + (" (the three POSTs)" if label.startswith("form") else "")
+                     + (f" (median; {figure['cached_share']:.0%} of the calls were cached)"
+                        if "cached_share" in figure else ""),
+                     f"/healthz {healthz_cpu:.2f} ms CPU", f"{healthz_cpu / figure['cpu_ms']:.3f}× /healthz's cost"
+                     if label != "healthz" else ""))
+    rows.append(("load average (1 min) at start, at end", f"{load_at_start[0]:.1f}, {load_at_end[0]:.1f}", "", ""))
     save_result("web", {"clients": args.clients, "rounds": args.rounds, "think_s": args.think,
+                        "processes": args.processes,
                         "server": "sync" if args.sync else "deployed (3 gthread × 4 threads, pool 4)",
-                        "saturated": saturated, "thinking": thinking, "met": met, "machine": machine()})
+                        "saturated": saturated, "thinking": thinking, "in_process": in_process, "met": met,
+                        "load_average": [load_at_start, load_at_end], "machine": machine()})
     report("Auditors' list and filing under 20 clients (gunicorn " + ("sync" if args.sync else "as deployed") + ")",
            rows)
 

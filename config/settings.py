@@ -327,6 +327,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the cache and written through to the database: a page no longer reads
+# its session row. Logging out deletes both; the user is still read (and checked) on every request.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Served over HTTPS: the default whenever debug is off. A seminar on a room's own network
 # (scripts/run --class) serves plain HTTP and says DJANGO_HTTPS=0, or no student could log in.
 HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)

@@ -165,7 +165,10 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         filed, created = request_file(reporter=self.reporter, data=serializer.to_input(),
                                       method=SubmissionMethod.API)
-        return self._detail(filed, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        if not created:
+            return self._detail(filed)
+        # The new request carries what was stored with it (items, citations): not read back.
+        return Response(RequestDetailSerializer(filed).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=BulkInputSerializer, responses={201: BulkResponseSerializer, 200: BulkResponseSerializer,
                                                            **ERROR_RESPONSES},

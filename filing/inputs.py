@@ -25,7 +25,16 @@ from reports.limits import (
     MAX_PROVISIONS_PER_REQUEST,
     MAX_URL_CHARS,
 )
-from reports.models import Category, ContentItem, LegalProvision, RequestedAction, TakedownRequest, Urgency
+from reports.models import (
+    Category,
+    CitedProvision,
+    ContentItem,
+    LegalProvision,
+    RequestedAction,
+    RequestItem,
+    TakedownRequest,
+    Urgency,
+)
 
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
@@ -98,6 +107,17 @@ class Catalog:
 
     contents: dict[str, ContentItem]
     provisions: dict[str, LegalProvision]
+
+    @classmethod
+    def stored(cls, items: Sequence[RequestItem], citations: Sequence[CitedProvision], *, exercise) -> Catalog:
+        """The catalog of a stored request, from its items (with posts and authors) and citations: no query.
+
+        What they name exists (the rows refer to it); a post of another exercise is left out, as
+        ``load`` leaves it out. A URL that named no post when it was stored still names none.
+        """
+        return cls(contents={item.content.code: item.content for item in items
+                             if item.content is not None and item.content.exercise_id == exercise.pk},
+                   provisions={citation.provision.code: citation.provision for citation in citations})
 
     @classmethod
     def load(cls, batch: Sequence[RequestInput], *, exercise) -> Catalog:
@@ -209,13 +229,22 @@ def validate_input(data: RequestInput, *, exercise, draft: bool = False, catalog
     return Resolved(contents=contents, urls=urls, provisions=[provisions[code] for code in basis])
 
 
-def request_as_input(request: TakedownRequest) -> RequestInput:
-    """What a stored request states, as input: for re-validation on submit, the edit form and answers."""
+def request_as_input(request: TakedownRequest, *, items: Sequence[RequestItem] | None = None,
+                     citations: Sequence[CitedProvision] | None = None) -> RequestInput:
+    """What a stored request states, as input: for re-validation on submit, the edit form and answers.
+
+    ``items`` (with their posts) and ``citations`` (with their provisions) may be given when the
+    caller has read them already.
+    """
+    if items is None:
+        items = request.items.select_related("content")
+    if citations is None:
+        citations = request.citations.select_related("provision")
     return RequestInput(
         items=[ItemInput(content_id=item.content.code if item.content else "", url="" if item.content else item.url)
-               for item in request.items.select_related("content")],
+               for item in items],
         category=request.category,
-        legal_basis=[c.provision.code for c in request.citations.select_related("provision")],
+        legal_basis=[c.provision.code for c in citations],
         requested_action=request.requested_action,
         justification=request.justification,
         urgency=request.urgency,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.db import connection
 
 POLICY_REVIEWER = "policy_reviewer"
 LEGAL_REVIEWER = "legal_reviewer"
@@ -135,6 +136,30 @@ def is_auditor(user) -> bool:
     return has_role(user, AUDITOR)
 
 
+# Whether an account holds one permission, given to it or to one of its groups: what Django's model
+# backend answers for an active user, in one query instead of loading every permission the account and
+# its groups hold (two queries and about 2.5 ms of CPU on every call of the auditors' API).
+HOLDS_PERMISSION_SQL = """
+    SELECT EXISTS (
+        SELECT 1 FROM auth_permission p JOIN django_content_type c ON c.id = p.content_type_id
+        WHERE c.app_label = %(app_label)s AND p.codename = %(codename)s AND (
+            EXISTS (SELECT 1 FROM auth_user_user_permissions up WHERE up.permission_id = p.id AND up.user_id = %(user)s)
+            OR EXISTS (SELECT 1 FROM auth_group_permissions gp JOIN auth_user_groups ug ON ug.group_id = gp.group_id
+                       WHERE gp.permission_id = p.id AND ug.user_id = %(user)s)))
+"""
+
+
 def may_see_personal_data(user) -> bool:
-    """Reporters' usernames and authors' handles in exports: a permission of its own (reports.view_personal_data)."""
-    return bool(user and user.is_authenticated and user.has_perm(PERSONAL_DATA_PERMISSION))
+    """Reporters' usernames and authors' handles in exports: a permission of its own (reports.view_personal_data).
+
+    Answered as ``user.has_perm`` answers with the model backend (an inactive account holds
+    nothing, a superuser everything), from the database as it is now.
+    """
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    app_label, codename = PERSONAL_DATA_PERMISSION.split(".")
+    with connection.cursor() as cursor:
+        cursor.execute(HOLDS_PERMISSION_SQL, {"app_label": app_label, "codename": codename, "user": user.pk})
+        return bool(cursor.fetchone()[0])

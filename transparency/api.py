@@ -6,9 +6,11 @@ from transparency/selectors.py, exports from transparency/exports.py, the figure
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import partial
 
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -32,7 +34,7 @@ from reports.throttling import CountingAnonRateThrottle
 from review.uniformity import workflow_uniformity
 from transparency import exports, figures
 from transparency.filters import AuditRequestFilter
-from transparency.selectors import audit_requests, request_records, request_values
+from transparency.selectors import audit_requests, request_log_version, request_records, request_values
 from transparency.serializers import (
     AuditRequestSerializer,
     ExportJobInputSerializer,
@@ -41,6 +43,9 @@ from transparency.serializers import (
 )
 
 JURISDICTION_CODE = re.compile(r"^[A-Z]{2}$")
+# A cached page is found again only under the same version of the log, which changes with every write;
+# the lifetime merely frees the memory of versions gone by.
+PAGE_CACHE_SECONDS = 300
 
 
 class FileFormatNegotiation(DefaultContentNegotiation):
@@ -122,10 +127,25 @@ class AuditRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
                                "the reports.view_personal_data permission.")
     def list(self, request):
         personal = may_see_personal_data(request.user)
+        version = request_log_version(self.exercise) if request.accepted_renderer.format == "json" else None
+        if version is None:
+            return self.get_paginated_response(self._page_data(personal))
+        # A page's bytes change only when the log does: cached under the log's version and everything else
+        # the answer depends on (the address with its filters and page, the caller's right to personal data,
+        # the media type asked for).
+        key = "crs.audit-page:" + hashlib.sha256(
+            f"{version}|{int(personal)}|{request.accepted_media_type}|{request.build_absolute_uri()}".encode()).hexdigest()
+        body = cache.get(key)
+        if body is None:
+            body = request.accepted_renderer.render(self.paginator.get_paginated_response(
+                self._page_data(personal)).data, request.accepted_media_type, self.get_renderer_context())
+            cache.set(key, body, PAGE_CACHE_SECONDS)
+        return HttpResponse(body, content_type=request.accepted_renderer.media_type)
+
+    def _page_data(self, personal: bool) -> list[dict]:
         queryset = request_values(self.filter_queryset(self.get_queryset()), personal=personal)
         page = self.paginate_queryset(queryset)
-        records = request_records(list(page), personal=personal)
-        return self.get_paginated_response(self.get_serializer(records, many=True).data)
+        return self.get_serializer(request_records(list(page), personal=personal), many=True).data
 
     def retrieve(self, request, reference=None):
         personal = may_see_personal_data(request.user)

@@ -229,6 +229,25 @@ def _record(row: dict, provisions: list[str], checks: list[dict], items: list[di
     }
 
 
+def request_log_version(exercise: Exercise) -> str | None:
+    """What identifies the exercise's request log exactly as a new read would see it, or None where nothing does.
+
+    PostgreSQL's current snapshot says which transactions' changes a read sees: two reads under
+    the same snapshot see the same rows, whatever changed without an audit event (an agency's
+    name, say) and however transactions committed out of id order. The newest ids of events,
+    requests and items tell apart what the reader's own open transaction wrote, which its
+    snapshot does not show. One query. Other databases have no such snapshot: None.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        # Written out rather than built by the ORM: every view of the list asks, and this is its whole cost.
+        cursor.execute("SELECT pg_current_snapshot()::text, (SELECT max(id) FROM audit_auditevent), "
+                       "(SELECT max(id) FROM reports_takedownrequest), (SELECT max(id) FROM reports_requestitem)")
+        snapshot, *newest = cursor.fetchone()
+    return f"{connection.settings_dict['NAME']}:{exercise.pk}.{exercise.created_at.timestamp()}:{snapshot}:{newest}"
+
+
 def request_values(queryset: QuerySet[TakedownRequest], *, personal: bool) -> QuerySet:
     fields = REQUEST_VALUES + (("submitted_by__username",) if personal else ())
     return queryset.values(*fields, **{f"{name}_text": _time_text(name) for name in REQUEST_TIMES})

@@ -6,14 +6,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import events
-from filing.inputs import RequestInput, request_as_input, validate_input
+from filing.inputs import Catalog, RequestInput, request_as_input, validate_input
 from filing.services.storing import (
     fields_apply,
     item_snapshot_take,
     items_store,
     new_item,
     provisions_cite,
-    reference_assign,
+    request_insert,
     require_can_file,
 )
 from reports import transitions
@@ -41,8 +41,7 @@ def request_draft_save(*, reporter: ReporterAccount, data: RequestInput,
                 submitted_by=reporter.user, submission_method=SubmissionMethod.FORM, status=Status.DRAFT,
             )
             fields_apply(draft, data)
-            draft.save()
-            reference_assign(draft)
+            request_insert(draft)
             events.request_drafted_event(request=draft, actor=reporter.user)
         else:
             draft = TakedownRequest.objects.select_for_update().get(pk=draft.pk, agency=reporter.agency)
@@ -81,10 +80,15 @@ def request_submit(*, reporter: ReporterAccount, draft: TakedownRequest) -> Take
         # The submitted event names the agency, exercise and submitter: read them with the row (locking only it).
         draft = (TakedownRequest.objects.select_for_update(of=("self",))
                  .select_related("agency", "exercise", "submitted_by").get(pk=draft.pk, agency=reporter.agency))
-        resolved = validate_input(request_as_input(draft), exercise=reporter.exercise)
+        # The draft's items and citations are read once: to check them and to snapshot the posts.
+        items = list(draft.items.select_related("content__author"))
+        citations = list(draft.citations.select_related("provision"))
+        resolved = validate_input(request_as_input(draft, items=items, citations=citations),
+                                  exercise=reporter.exercise,
+                                  catalog=Catalog.stored(items, citations, exercise=reporter.exercise))
         transitions.apply(draft, "submit", submitted_at=timezone.now())
         # Snapshots are taken again at submission: what counts is the post as it was when filed.
-        items = [item_snapshot_take(item) for item in draft.items.select_related("content__author")]
+        items = [item_snapshot_take(item) for item in items]
         RequestItem.objects.bulk_update(items, ["snapshot", "snapshot_sha256"])
         events.request_submitted_event(request=draft, actor=reporter.user, items=items, provisions=resolved.provisions,
                                        evidence=list(draft.evidence.all()))

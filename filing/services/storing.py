@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from django.db import connection
 from django.utils import timezone
 
 from audit.canonical import canonical_bytes
@@ -101,11 +102,53 @@ STATED_FIELDS = ["category", "requested_action", "justification", "urgency", "co
                  "court_name", "court_case_number", "court_order_date"]
 
 
+def reserve_ids(model, count: int) -> list[int] | None:
+    """``count`` primary keys from the table's sequence (PostgreSQL); None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [model._meta.db_table, count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def request_insert(request: TakedownRequest) -> None:
+    """Insert a new request with its reference.
+
+    On PostgreSQL its id is taken from the sequence first, so that one INSERT writes both;
+    elsewhere the reference follows in an UPDATE (``reference_assign``).
+    """
+    reserved = reserve_ids(TakedownRequest, 1)
+    if reserved is None:
+        request.save()
+        reference_assign(request)
+        return
+    request.pk = reserved[0]
+    request.reference = TakedownRequest.reference_for(year=(request.submitted_at or timezone.now()).year,
+                                                      pk=request.pk)
+    request.save(force_insert=True)
+
+
 def reference_assign(request: TakedownRequest) -> None:
     """Give a just-inserted request its reference, from its primary key, in the same transaction."""
     year = (request.submitted_at or request.created_at or timezone.now()).year
     request.reference = TakedownRequest.reference_for(year=year, pk=request.pk)
     TakedownRequest.objects.filter(pk=request.pk).update(reference=request.reference)
+
+
+def related_known(instance, **related: Sequence) -> None:
+    """Give ``instance``'s related managers the rows the caller has just written, as ``prefetch_related`` would.
+
+    For rows created in the same transaction, whose related rows are exactly those written with
+    them: reading ``instance.items.all()`` and the like then costs no query. Any other reading
+    (``filter``, ``get``, ``count``) still asks the database.
+    """
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(instance, name).all()
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
 
 
 def own_request_locked(reporter: ReporterAccount, request: TakedownRequest) -> TakedownRequest:

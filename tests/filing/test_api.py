@@ -286,6 +286,26 @@ def test_filing_costs_the_same_queries_for_one_item_or_three(kz_api, kz_reporter
     one, three = filing_sql(kz_api, codes[:1]), filing_sql(kz_api, codes)
 
     assert len(codes) == 3
-    assert len(one) == len(three)
+    assert len(one) == len(three) == FILING_QUERIES
     # The caller's reporter account is read once, for the permission and the filing alike.
     assert sum('FROM "reports_reporteraccount"' in sql for sql in three) == 1
+
+
+# Token and user, the reporter's account, the posts and provisions cited, the new request's id from
+# its sequence (elsewhere than on PostgreSQL: its reference written after it), the request, its items,
+# citations, event and its place in the sealing queue, a savepoint and its release, then the timeline
+# of the answer (checks, events, seals). The answer is built from what was stored, not read back.
+FILING_QUERIES = 15
+
+
+def test_the_answer_to_a_filing_is_the_request_as_it_reads_back(kz_api, kz_reporter):
+    codes = list(ContentItem.objects.filter(exercise=kz_reporter.exercise, code__startswith="kz-")
+                 .order_by("code").values_list("code", flat=True)[:2])
+
+    answer = file(kz_api, items=[{"content_id": code} for code in codes], legal_basis=["KZ-CC-174"],
+                  court_order={"court": "Almaty City Court", "case_number": "2-123/21", "date": "2021-10-30"},
+                  external_id="misd-2021-001")
+
+    assert answer == kz_api.get(f"/api/v1/requests/{answer['reference']}/").json()
+    assert [item["content_id"] for item in answer["items"]] == codes
+    assert answer["legal_basis"] == ["KZ-CC-174"]
