@@ -1,22 +1,27 @@
 #!/usr/bin/env python3
 """Export: CSV and NDJSON rows per second over a million requests, and the exporting process's peak memory.
 
-``--kinds dsa-sor-csv,dsa-sor-json,lumen-json`` measures the other projects' formats the same way
-(requests read per second, peak memory against the same bound; they have no COPY baseline).
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crs_i18t_1m REDIS_URL=redis://127.0.0.1:6379/12 \\
+        CRS_TASK_QUEUE=q18t python3 bench/export.py
 
 Baseline in the same run: PostgreSQL's ``COPY (SELECT ...) TO STDOUT`` (CSV) of the same columns,
 read by this process. Each export runs in a fresh process (so its peak RSS is its own) and writes
 to a sink that counts bytes, through the code the streamed API response and the export jobs use
-(audit.exports.export_write).
+(transparency.exports.export_write; on PostgreSQL the CSV and the NDJSON are written by the
+database, transparency/database_exports.py). Targets: CSV at least 0.8 x the COPY's rate with a
+peak RSS under 100 MB, NDJSON at least 0.6 x with a peak under 150 MB. The load average is
+printed at the start and the end: the machine may be shared.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crs_bench REDIS_URL=redis://127.0.0.1:6379/4 \\
-        CRS_TASK_QUEUE=bench python3 bench/export.py
+``--kinds dsa-sor-csv,dsa-sor-json,lumen-json`` measures the other projects' formats the same way
+(requests read per second, peak memory against the 150 MB bound; they have no COPY baseline).
+``--one KIND`` runs one of them (or ``copy``) in this process and prints its figures as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +31,8 @@ from bench.common import ensure_dataset, machine, peak_rss_mb, report, run_json,
 
 # Rate of each export against the bare COPY of the same columns in the same run.
 TARGET_RATIOS = {"csv": 0.8, "ndjson": 0.6}
-TARGET_PEAK_MB = 100
+TARGET_PEAK_MB = {"csv": 100, "ndjson": 150}
+INTEROP_PEAK_MB = 150
 OWN_KINDS = ("csv", "ndjson")
 INTEROP_KINDS = ("dsa-sor-csv", "dsa-sor-json", "lumen-json")
 
@@ -118,6 +124,10 @@ def run_one(kind: str) -> dict:
     return result
 
 
+def load_average() -> str:
+    return "/".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--one", choices=["copy", *OWN_KINDS, *INTEROP_KINDS], help=argparse.SUPPRESS)
@@ -130,29 +140,35 @@ def main() -> None:
 
     kinds = [kind for kind in args.kinds.split(",") if kind]
     ensure_dataset()
+    load_start = load_average()
     copy = run_json([__file__, "--one", "copy"]) if any(kind in OWN_KINDS for kind in kinds) else None
     results = {kind: run_json([__file__, "--one", kind]) for kind in kinds}
+    load_end = load_average()
     rows = []
+    if copy is not None:
+        rows.append((f"bare COPY of the CSV's columns, {copy['rows']:,} rows",
+                     f"{copy['rows_per_s']:,.0f} rows/s ({copy['seconds']:.0f} s), peak RSS "
+                     f"{copy['peak_rss_mb']:.0f} MB", "(the baseline)", "—"))
     for kind, result in results.items():
         figures = (f"{result['rows_per_s']:,.0f} requests/s ({result['seconds']:.0f} s), peak RSS "
                    f"{result['peak_rss_mb']:.0f} MB")
         if kind in INTEROP_KINDS:
-            result["met"] = result["peak_rss_mb"] < TARGET_PEAK_MB
+            result["met"] = result["peak_rss_mb"] < INTEROP_PEAK_MB
             if "statements" in result:
                 figures += f"; {result['statements']:,} statements, {result['not_expressible']:,} not expressible"
             rows.append((f"{kind} export, {result['rows']:,} requests", figures, "—",
-                         f"< {TARGET_PEAK_MB} MB: {'met' if result['met'] else 'NOT met'}"))
+                         f"< {INTEROP_PEAK_MB} MB: {'met' if result['met'] else 'NOT met'}"))
             continue
         result["ratio"] = result["rows_per_s"] / copy["rows_per_s"]
-        target = TARGET_RATIOS[kind]
-        result["met"] = result["ratio"] >= target and result["peak_rss_mb"] < TARGET_PEAK_MB
+        target, peak = TARGET_RATIOS[kind], TARGET_PEAK_MB[kind]
+        result["met"] = result["ratio"] >= target and result["peak_rss_mb"] < peak
         rows.append((f"{kind.upper()} export, {result['rows']:,} rows", figures,
                      f"COPY {copy['rows_per_s']:,.0f} rows/s ({copy['seconds']:.0f} s)",
-                     f"≥ {target}× COPY, < {TARGET_PEAK_MB} MB: {result['ratio']:.2f}× "
+                     f"≥ {target}× COPY, < {peak} MB: {result['ratio']:.2f}× "
                      f"{'met' if result['met'] else 'NOT met'}"))
     save_result("export" if kinds == list(OWN_KINDS) else "export-" + "-".join(kinds),
-                {"copy": copy, **results, "machine": machine()})
-    report("Export", rows)
+                {"copy": copy, **results, "load_average": [load_start, load_end], "machine": machine()})
+    report(f"Export (load average {load_start} at the start, {load_end} at the end)", rows)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 One code path for every way out: the streamed API response, the background job's file and
 ``manage.py export_requests`` all read records with ``audit.selectors.iter_request_records``
 (keyset pagination, a fixed number of queries per chunk) and encode them here, one chunk at
-a time. Memory use therefore depends on the chunk size, not on the number of rows.
+a time; on PostgreSQL the request log's CSV and NDJSON are written by the database instead
+(transparency/database_exports.py), the same bytes. Memory use therefore depends on the
+chunk size, not on the number of rows.
 The columns are documented in docs/exports.md.
 """
 
@@ -31,7 +33,7 @@ from reports.errors import InvalidInput
 from reports.models import Exercise, TakedownRequest
 from reports.roles import may_see_personal_data
 from transparency import dsa, dsa_rules, lumen
-from transparency.database_exports import csv_copy_chunks, database_exports_available
+from transparency.database_exports import csv_copy_chunks, database_exports_available, ndjson_copy_chunks
 from transparency.filters import AuditRequestFilter, active_filters
 from transparency.selectors import (
     audit_requests,
@@ -224,9 +226,11 @@ def _records(queryset: QuerySet[TakedownRequest], fmt: str, *, personal: bool) -
 
 def _encoded(queryset: QuerySet[TakedownRequest], fmt: str, *, personal: bool,
              report: dsa.StatementReport | None) -> Iterator[tuple[bytes, int]]:
-    """(bytes, requests in them) of the export; on PostgreSQL the database writes the CSV itself."""
+    """(bytes, requests in them) of the export; on PostgreSQL the database writes the CSV and NDJSON itself."""
     if fmt == ExportFormat.CSV and database_exports_available():
         return _database_csv(queryset, personal=personal)
+    if fmt == ExportFormat.NDJSON and database_exports_available():
+        return ndjson_copy_chunks(queryset, personal=personal)
     return encode(_records(queryset, fmt, personal=personal), fmt, report)
 
 

@@ -1,20 +1,24 @@
-"""The CSV export PostgreSQL writes (COPY) is byte for byte the Python encoder's, for every filter."""
+"""The CSV and NDJSON exports PostgreSQL writes (COPY) are byte for byte the Python encoder's, for every filter."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import JSONField, Value
 
-from reports.models import CitedProvision, Exercise, Status, TakedownRequest
+from reports.models import CitedProvision, Exercise, RequestItem, Status, TakedownRequest
 from reports.tenancy import exercise_default
 from review.models import CheckResult, Decision, ScreeningRun
 from tests.factories import ContentFactory, PlatformAccountFactory, ProvisionFactory, UserFactory
 from tests.transparency.request_log import agency, at, filed
 from transparency import database_exports
 from transparency.exports import encode, export_bytes, filtered_requests
-from transparency.selectors import iter_request_records
+from transparency.selectors import _pseudonym, iter_request_records, pseudonym_key
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 
@@ -135,3 +139,95 @@ def test_requests_filed_after_the_export_began_are_left_out(varied_log, exercise
     filed(varied_log.agency, submitted_at=at("2021-12-30 10:00"))
 
     assert first[1] + sum(rows for _data, rows in chunks) == 5
+
+
+# --- NDJSON --------------------------------------------------------------------------------
+
+# Every escape of JSON text, non-ASCII, and the separators the database's compaction looks for.
+HARD_TEXT = 'Quotes " and \\ and \\" , "x": {"y": [1, 2]}, "z": "w"\n\r\t\b\f\x01\x1f\x7f ü 😂 \u2028 end\\'
+
+
+@pytest.fixture
+def json_log(varied_log):
+    """The varied log, with stored JSON that tests every rule of the lines: nesting, escapes, types."""
+    first = varied_log.items.get(position=1)
+    RequestItem.objects.filter(pk=first.pk).update(snapshot={
+        "author": 'дамир_ü "the author"', "text": HARD_TEXT, "nested": {"list": [1, "two", {"three": None}, []]},
+        "empty": {}, "flag": True, "count": 3, "missing": None, "ratio": 0.5})
+    plain = varied_log.items.get(position=3)
+    RequestItem.objects.filter(pk=plain.pk).update(snapshot={**plain.snapshot, "text": HARD_TEXT})
+    RequestItem.objects.filter(request__category="defamation", position=1).update(snapshot=Value(None, JSONField()))
+    CheckResult.objects.filter(request=varied_log, round=2, name="local_law").update(
+        flags=['quote"d', "back\\slash", "ü", '": {', "line\nfeed"], explanation=HARD_TEXT)
+    TakedownRequest.objects.filter(pk=varied_log.pk).update(justification=HARD_TEXT)
+    Decision.objects.filter(request=varied_log, round=2).update(rationale=HARD_TEXT)
+    return varied_log
+
+
+def python_ndjson(queryset, *, personal: bool) -> bytes:
+    records = iter_request_records(queryset, personal=personal, chunk_size=2)
+    return b"".join(data for data, _rows in encode(records, "ndjson"))
+
+
+@pytest.mark.parametrize("personal", [False, True], ids=["pseudonymised", "personal"])
+@pytest.mark.parametrize("filters", FILTERS, ids=[",".join(f) or "all" for f in FILTERS])
+def test_database_ndjson_is_byte_for_byte_the_python_ndjson(json_log, exercise, filters, personal):
+    # given
+    queryset = filtered_requests(exercise=exercise, filters=filters)
+    expected = python_ndjson(queryset, personal=personal)
+
+    # when
+    written = b"".join(export_bytes(queryset, "ndjson", personal=personal))
+
+    # then
+    assert written == expected
+    assert written.count(b"\n") == queryset.count()
+
+
+def test_the_ndjson_lines_hold_the_hard_values_as_python_reads_them(json_log, exercise):
+    written = b"".join(export_bytes(filtered_requests(exercise=exercise, filters={}), "ndjson", personal=False))
+
+    # Split on line feeds only: str.splitlines would also split at the U+2028 inside a string.
+    records = [json.loads(line) for line in written.split(b"\n")[:-1]]
+    decided = next(record for record in records if record["reference"] == json_log.reference)
+    assert decided["justification"] == HARD_TEXT
+    assert decided["items"][0]["snapshot"]["nested"] == {"list": [1, "two", {"three": None}, []]}
+    assert decided["items"][0]["snapshot"]["author"] == "[redacted]"
+    assert decided["items"][2]["snapshot"]["text"] == HARD_TEXT
+    assert decided["items"][0]["decision"]["rationale"] == HARD_TEXT
+    assert decided["checks"][2]["flags"] == ['quote"d', "back\\slash", "ü", '": {', "line\nfeed"]
+    assert "дамир" not in written.decode() and "😂".encode() in written
+
+
+def test_the_database_ndjson_reads_a_chunk_of_requests_at_a_time(json_log, exercise):
+    queryset = filtered_requests(exercise=exercise, filters={})
+
+    chunks = list(database_exports.ndjson_copy_chunks(queryset, personal=False, chunk_size=2))
+
+    assert [rows for _data, rows in chunks] == [2, 2, 1]
+    assert [data.count(b"\n") for data, _rows in chunks] == [2, 2, 1]
+    whole = b"".join(data for data, _rows in database_exports.ndjson_copy_chunks(queryset, personal=False))
+    assert b"".join(data for data, _rows in chunks) == whole
+
+
+def test_a_large_chunk_is_passed_on_in_blocks_with_its_count_at_the_end(json_log, exercise, monkeypatch):
+    monkeypatch.setattr(database_exports, "BLOCK_BYTES", 1)
+    queryset = filtered_requests(exercise=exercise, filters={})
+
+    blocks = list(database_exports.csv_copy_chunks(queryset, personal=False))
+
+    assert [rows for _data, rows in blocks] == [0, 0, 0, 0, 0, 5]
+    assert b"".join(data for data, _rows in blocks) == python_csv(queryset, personal=False).split(b"\r\n", 1)[1]
+
+
+def test_the_hmac_pads_give_the_python_pseudonyms(db):
+    key = pseudonym_key("some secret")
+    inner, outer = database_exports.hmac_pads(key)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT encode(sha256(%s::bytea || sha256(%s::bytea || convert_to(%s, 'UTF8'))), 'hex')",
+                       [outer, inner, "дамир_ü"])
+        digest = cursor.fetchone()[0]
+
+    assert digest == hmac.new(key, "дамир_ü".encode(), hashlib.sha256).hexdigest()
+    assert f"acct-{digest[:16]}" == _pseudonym("дамир_ü", "some secret")
