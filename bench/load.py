@@ -90,7 +90,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-class Client:
+class _Session:
+    """What a browser session does on top of ``request``: a form POST with the CSRF token, and a log-in."""
+
+    cookies: dict[str, str]
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        raise NotImplementedError
+
+    def post_form(self, path: str, fields: list[tuple[str, str]]):
+        fields = [*fields, ("csrfmiddlewaretoken", self.cookies.get("csrftoken", ""))]
+        return self.request("POST", path, urlencode(fields).encode(),
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def login(self, username: str, password: str) -> None:
+        self.request("GET", "/accounts/login/")
+        status, _, _ = self.post_form("/accounts/login/", [("username", username), ("password", password)])
+        if status != 302 or "sessionid" not in self.cookies:
+            raise SystemExit(f"could not log in as {username} (HTTP {status})")
+
+
+class Client(_Session):
     """One keep-alive connection with its own cookies (a browser tab, or an API client)."""
 
     def __init__(self, headers: dict | None = None) -> None:
@@ -118,17 +138,6 @@ class Client:
             name, value = header.split(";", 1)[0].split("=", 1)
             self.cookies[name.strip()] = value.strip()
         return response.status, data, response
-
-    def post_form(self, path: str, fields: list[tuple[str, str]]) -> tuple[int, bytes, http.client.HTTPResponse]:
-        fields = [*fields, ("csrfmiddlewaretoken", self.cookies.get("csrftoken", ""))]
-        return self.request("POST", path, urlencode(fields).encode(),
-                            {"Content-Type": "application/x-www-form-urlencoded"})
-
-    def login(self, username: str, password: str) -> None:
-        self.request("GET", "/accounts/login/")
-        status, _, _ = self.post_form("/accounts/login/", [("username", username), ("password", password)])
-        if status != 302 or "sessionid" not in self.cookies:
-            raise SystemExit(f"could not log in as {username} (HTTP {status})")
 
 
 def location(response: http.client.HTTPResponse | dict) -> str:
@@ -245,7 +254,7 @@ def free_port() -> bool:
         return sock.connect_ex(("127.0.0.1", PORT)) != 0
 
 
-class InProcess:
+class InProcess(_Session):
     """The same calls as ``Client``, through Django's WSGI handler in this process: no socket, no server.
 
     For CPU per call measured with ``time.process_time()``, which other work on the machine does
@@ -287,17 +296,6 @@ class InProcess:
                 cookie, value = value.split(";", 1)[0].split("=", 1)
                 self.cookies[cookie.strip()] = value.strip()
         return answer["status"], data, dict(answer["headers"])
-
-    def post_form(self, path: str, fields: list[tuple[str, str]]) -> tuple[int, bytes, dict]:
-        fields = [*fields, ("csrfmiddlewaretoken", self.cookies.get("csrftoken", ""))]
-        return self.request("POST", path, urlencode(fields).encode(),
-                            {"Content-Type": "application/x-www-form-urlencoded"})
-
-    def login(self, username: str, password: str) -> None:
-        self.request("GET", "/accounts/login/")
-        status, _, _ = self.post_form("/accounts/login/", [("username", username), ("password", password)])
-        if status != 302 or "sessionid" not in self.cookies:
-            raise SystemExit(f"could not log in as {username} in process (HTTP {status})")
 
 
 def cpu_per_call(call: Callable[[], object], *, calls: int, repeats: int = 3) -> tuple[float, int]:
