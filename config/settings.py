@@ -255,6 +255,10 @@ CRS_READY_MAX_SEAL_LAG = timedelta(seconds=env_int("CRS_READY_MAX_SEAL_LAG_S", 6
 CRS_WORKER_HEARTBEAT_S = env_int("CRS_WORKER_HEARTBEAT_S", 5)
 # A worker or beat counts as stopped when it has not reported for this long (each reports every 5 s).
 CRS_READY_PROCESS_STALE = timedelta(seconds=env_int("CRS_READY_PROCESS_STALE_S", 20))
+# Single filings arriving within this many milliseconds of each other are screened as one batch.
+# Only where the cache is shared (Redis): the mark that a claim is pending must be seen by every process.
+CRS_SCREENING_GATHER_MS = env_int("CRS_SCREENING_GATHER_MS",
+                                  0 if CACHES["default"]["BACKEND"].endswith("LocMemCache") else 50)
 # A reviewer's claim lapses after this long without a decision.
 CRS_CLAIM_TTL = timedelta(minutes=env_int("CRS_CLAIM_TTL_MIN", 60))
 

@@ -7,6 +7,11 @@ registered tasks by tests/review/test_tasks.py.
 
 A broker outage is not the filer's problem: if the message cannot be sent, the request stays
 ``submitted`` and the sweeper (``stuck_requests_sweep``) sends it again later.
+
+Single filings are gathered: the first one sends a claim of every waiting filing to run
+``CRS_SCREENING_GATHER_MS`` later and marks it pending in the shared cache; the filings that
+arrive meanwhile send nothing, and that one claim screens them all as a batch. A burst of
+single filings then costs what a bulk call does rather than a task each.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -32,6 +38,9 @@ STUCK_REQUESTS_SWEEP_TASK = "review.tasks.stuck_requests_sweep"
 SCREENING_SHARES = getattr(settings, "CRS_SCREENING_SHARES", 2)
 # Shares are never smaller than this many requests, where a task's own cost would dominate.
 SCREENING_SHARE_MIN = 10
+# A pending claim counts as lost after this long (its message died with the broker, say); the next
+# filing then sends another, and the sweeper finds those filed in between.
+GATHERING_SECONDS_MAX = 2
 
 
 def screening_shares(request_ids: list[int]) -> list[list[int]]:
@@ -45,16 +54,44 @@ def screening_enqueue(request_ids: list[int]) -> None:
     """Send requests to screening now.
 
     One request (a filing, an answer, the sweeper's resend) sends a task that claims every filing
-    waiting, so that a burst of single filings is screened in batches; a batch is split into shares.
+    waiting, unless one is pending already (see the module's docstring); a batch is split into shares.
     """
     try:
         if len(request_ids) == 1:
-            current_app.send_task(SUBMITTED_REQUESTS_SCREEN_TASK, args=[request_ids[0]])
+            _claim_send(request_ids[0])
         else:
             _batches_send(request_ids)
     except Exception as exc:  # kombu raises several connection error types; all mean "try later"
         logger.warning("could not enqueue screening of %d request(s) (%s); the sweeper will retry",
                        len(request_ids), exc)
+
+
+def _gathering_key() -> str:
+    # Installations sharing one Redis keep their work apart by queue name, and so do their claims.
+    return f"crs.screening.claim-pending:{current_app.conf.task_default_queue}"
+
+
+def _claim_send(request_id: int) -> None:
+    window = settings.CRS_SCREENING_GATHER_MS
+    if not window:
+        current_app.send_task(SUBMITTED_REQUESTS_SCREEN_TASK, args=[request_id])
+        return
+    if not cache.add(_gathering_key(), request_id, timeout=GATHERING_SECONDS_MAX):
+        return  # a claim is on its way: it takes this filing too
+    try:
+        current_app.send_task(SUBMITTED_REQUESTS_SCREEN_TASK, args=[request_id], countdown=window / 1000)
+    except Exception:
+        cache.delete(_gathering_key())  # nothing is pending: the next filing must send a claim
+        raise
+
+
+def claim_started() -> None:
+    """Called by the claiming task before it claims: filings committed from now on send a claim of their own.
+
+    Those committed before are seen by the claim, which reads after this; so none is left waiting.
+    """
+    if settings.CRS_SCREENING_GATHER_MS:
+        cache.delete(_gathering_key())
 
 
 def _batches_send(request_ids: list[int]) -> None:

@@ -23,6 +23,7 @@ def requests_screen(request_ids: list[int]) -> None:
 
 @shared_task(**TASK_OPTIONS)
 def submitted_requests_screen(request_id: int | None = None) -> None:
+    dispatch.claim_started()
     services.submitted_requests_screen(request_id=request_id)
 
 
