@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Case,
@@ -206,9 +207,8 @@ def _medians(decided: QuerySet[TakedownRequest], agencies: dict[str, list[int]])
     """The median time from submission to decision of each jurisdiction's decided requests (``agencies``
     lists the agencies of each that decided any) and of all of them (under None), in one statement.
 
-    Each median reads its agencies' entries of the index ``request_decision_times`` (decided
-    requests by agency and submission time, with the decision time), so none joins agencies and
-    none reads the undecided half of the period.
+    Each median reads its agencies' decided requests only. PostgreSQL has ``_medians_postgresql``,
+    which reads them once for all the medians; SQLite and others run this union of one per median.
     """
     duration = F("decided_at") - F("submitted_at")
     everyone = sorted(agency for ids in agencies.values() for agency in ids)
@@ -216,6 +216,28 @@ def _medians(decided: QuerySet[TakedownRequest], agencies: dict[str, list[int]])
              .annotate(median=Median(duration)).order_by()
              for code, ids in [*agencies.items(), (None, everyone)]]
     return {row["code"]: row["median"] for row in parts[0].union(*parts[1:], all=True)}
+
+
+def _medians_postgresql(*, exercise: Exercise, period: Period,
+                        agencies: dict[str, list[int]]) -> dict[str | None, timedelta]:
+    """``_medians`` in one pass over the index ``request_decision_times``: the decided requests of the
+    period, read once for every agency that decided any, and grouped both by jurisdiction and
+    altogether (``GROUPING SETS``). The durations are sorted as seconds (double precision), which
+    compare several times faster than intervals; a median is exact to the microsecond either way.
+    """
+    requests_table, agencies_table = TakedownRequest._meta.db_table, Agency._meta.db_table
+    # Agencies in jurisdiction order (their index): the requests arrive grouped; only durations are sorted.
+    sql = (f"SELECT a.jurisdiction_id, percentile_cont(0.5) WITHIN GROUP "  # noqa: S608 (table names from the models)
+           f"(ORDER BY date_part('epoch', r.decided_at - r.submitted_at)) "
+           f"FROM {agencies_table} a JOIN {requests_table} r ON r.agency_id = a.id "
+           f"WHERE a.id = ANY(%s) AND r.exercise_id = %s AND r.submitted_at >= %s AND r.submitted_at < %s "
+           f"AND r.submitted_at IS NOT NULL AND r.decided_at IS NOT NULL "
+           f"GROUP BY GROUPING SETS ((a.jurisdiction_id), ())")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sorted(agency for ids in agencies.values() for agency in ids), exercise.pk,
+                             period.start, period.end])
+        rows = cursor.fetchall()
+    return {code: timedelta(seconds=seconds) for code, seconds in rows if seconds is not None}
 
 
 def transparency_report(*, exercise: Exercise, period: Period, jurisdiction: str | None = None) -> dict:
@@ -261,8 +283,11 @@ def transparency_report(*, exercise: Exercise, period: Period, jurisdiction: str
                     figures["outcomes"][OUTCOME_OF_TALLY[tally]] += group[tally]
 
         if deciding:
-            medians = _medians(requests.filter(decided_at__isnull=False),
-                               {code: sorted(agencies) for code, agencies in sorted(deciding.items())})
+            agencies = {code: sorted(agencies) for code, agencies in sorted(deciding.items())}
+            if connection.vendor == "postgresql":
+                medians = _medians_postgresql(exercise=exercise, period=period, agencies=agencies)
+            else:
+                medians = _medians(requests.filter(decided_at__isnull=False), agencies)
             for code, median in medians.items():
                 (per[code] if code is not None else totals)["median_days_to_decision"] = _days(median)
 

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from reports.models import Category, Exercise, Status, TakedownRequest
 from reports.tenancy import exercise_default
 from tests.transparency.request_log import agency, at, filed
-from transparency.figures import Period, available_periods, default_period, transparency_report
+from transparency.figures import (
+    Period,
+    _medians,
+    _medians_postgresql,
+    available_periods,
+    default_period,
+    transparency_report,
+)
 
 API = "/api/v1/transparency/"
 
@@ -232,3 +241,26 @@ def test_a_cached_report_is_reused_until_the_record_changes(dataset, django_asse
     assert again == first
     assert changed["totals"]["by_category"]["violence"] == 1
     assert changed == transparency_report(exercise=exercise, period=period)
+
+
+def test_postgresqls_single_pass_medians_equal_one_median_per_jurisdiction(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("the single pass with GROUPING SETS is PostgreSQL's")
+    chance = random.Random(18)
+    agencies = {"KZ": [agency("kz-a", "KZ"), agency("kz-b", "KZ")], "DE": [agency("de-a", "DE")]}
+    for agencies_of in agencies.values():
+        for agency_ in agencies_of:
+            for _ in range(chance.randint(4, 9)):  # odd and even counts: a middle value, or the mean of two
+                start = at(f"2021-{chance.randint(7, 12):02d}-{chance.randint(1, 28):02d} 00:00")
+                filed(agency_, submitted_at=start, status=Status.DECIDED, outcome="none", decisions=["no_action"],
+                      decided_at=start + timedelta(seconds=chance.randint(1, 40 * 86_400),
+                                                   microseconds=chance.randint(0, 999_999)))
+    period, exercise = Period.parse("2021-H2"), exercise_default()
+    ids = {code: sorted(agency_.pk for agency_ in agencies_of) for code, agencies_of in sorted(agencies.items())}
+    decided_requests = TakedownRequest.objects.filter(exercise=exercise, submitted_at__gte=period.start,
+                                                      submitted_at__lt=period.end, decided_at__isnull=False)
+
+    single_pass = _medians_postgresql(exercise=exercise, period=period, agencies=ids)
+
+    assert set(single_pass) == {"KZ", "DE", None}
+    assert single_pass == _medians(decided_requests, ids)
