@@ -47,3 +47,28 @@ def test_with_redis_up_the_values_are_in_redis_for_every_process():
     assert FailOpenRedisCache(url, {**cache_from_env(url.rsplit('/', 1)[0] + "/0"),
                                     "KEY_PREFIX": f"test-{os.getpid()}"}).get("shared") == "by every web process"
     cache.delete("shared")
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL", "").startswith("redis"), reason="needs REDIS_URL")
+def test_one_redis_client_serves_every_operation_and_thread():
+    import threading
+
+    cache = cache_at(os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/1")
+    client = cache._cache.get_client(write=True)
+    counted = []
+
+    def count() -> None:
+        for _ in range(50):
+            counted.append(cache.incr("threads"))
+
+    cache.set("threads", 0, 60)
+    threads = [threading.Thread(target=count) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(counted) == list(range(1, 201))  # every increment once, none lost between threads
+    assert cache._cache.get_client(write=True) is client
+    assert cache._cache.get_client() is client  # one server: reads and writes share its pool
+    cache.delete("threads")
