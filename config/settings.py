@@ -258,7 +258,7 @@ CRS_READY_PROCESS_STALE = timedelta(seconds=env_int("CRS_READY_PROCESS_STALE_S",
 # Single filings arriving within this many milliseconds of each other are screened as one batch.
 # Only where the cache is shared (Redis): the mark that a claim is pending must be seen by every process.
 CRS_SCREENING_GATHER_MS = env_int("CRS_SCREENING_GATHER_MS",
-                                  0 if CACHES["default"]["BACKEND"].endswith("LocMemCache") else 50)
+                                  0 if CACHES["default"]["BACKEND"].endswith("LocMemCache") else 100)
 # A reviewer's claim lapses after this long without a decision.
 CRS_CLAIM_TTL = timedelta(minutes=env_int("CRS_CLAIM_TTL_MIN", 60))
 
