@@ -157,10 +157,11 @@ def request_submitted_event(*, request, actor, items, provisions, evidence=()) -
                                   evidence=evidence))
 
 
-def request_submitted_events(*, actor, filings) -> list[int]:
-    """request_submitted for each (request, items, provisions) of a bulk filing, written together; their ids."""
-    return _record_all([_submitted(request=request, actor=actor, items=items, provisions=provisions)
-                        for request, items, provisions in filings])
+def request_submitted_events(*, actor, filings) -> list[AuditEvent]:
+    """request_submitted for each (request, items, provisions) of a bulk filing, written together, in that order."""
+    written = [_submitted(request=request, actor=actor, items=items, provisions=provisions)
+               for request, items, provisions in filings]
+    return [AuditEvent(pk=pk, **event._asdict()) for pk, event in zip(_record_all(written), written, strict=True)]
 
 
 def _submitted(*, request, actor, items, provisions, evidence=()) -> NewEvent:

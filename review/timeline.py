@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from audit.log import seal_status
 from reports.models import AppealStatus, Category, Outcome
 from reports.roles import role_label
-from review.models import CheckName, CheckResult
+from review.models import CheckName
 from review.vocabulary import choice_label, part_label, route_label, verdict_label
 
 ACTION_TITLES = {"remove_globally": "removed globally (violates platform policy)",
@@ -96,10 +96,15 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
 
 
 def request_timeline(request, *, staff: bool = False) -> list[TimelineEntry]:
-    """Readable entries for each audit event of the request, oldest first, with their seal (five queries)."""
-    checks = {(r.round, r.name): r for r in CheckResult.objects.filter(request=request)}
+    """Readable entries for each audit event of the request, oldest first, with their seal (five queries).
+
+    Relations the caller already holds (``prefetch_related``, or the rows a filing has just written)
+    are not read again: a request filed a moment ago costs only its seal's query.
+    """
+    checks = {(r.round, r.name): r for r in request.check_results.all()}
     messages = {m.pk: m for m in request.messages.all()}
-    events = list(request.events.order_by("id"))
+    known = getattr(request, "_prefetched_objects_cache", {}).get("events")
+    events = sorted(known, key=lambda event: event.pk) if known is not None else list(request.events.order_by("id"))
     seals = seal_status(event.pk for event in events)
     entries = []
     for event in events:

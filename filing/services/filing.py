@@ -167,13 +167,13 @@ def _file_many(*, reporter: ReporterAccount, entries: list[tuple[RequestInput, R
     citations_of: dict[int, list[CitedProvision]] = {}
     for citation in citations:
         citations_of.setdefault(citation.request_id, []).append(citation)
-    for request in requests:
-        # A new request holds what was just written and nothing else: its representation reads none of it again.
-        related_known(request, items=items_of.get(request.pk, []), citations=citations_of.get(request.pk, []),
-                      check_results=[], messages=[], evidence=[])
-    events.request_submitted_events(actor=reporter.user, filings=[
+    submitted = events.request_submitted_events(actor=reporter.user, filings=[
         (request, items_of.get(request.pk, []), resolved.provisions)
         for request, (_data, resolved) in zip(requests, entries, strict=True)])
+    for request, event in zip(requests, submitted, strict=True):
+        # A new request holds what was just written and nothing else: its representation reads none of it again.
+        related_known(request, items=items_of.get(request.pk, []), citations=citations_of.get(request.pk, []),
+                      check_results=[], messages=[], evidence=[], events=[event])
     dispatch.screening_enqueue_on_commit([request.pk for request in requests])
     return requests
 

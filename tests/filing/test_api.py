@@ -294,9 +294,9 @@ def test_filing_costs_the_same_queries_for_one_item_or_three(kz_api, kz_reporter
 # Token and user, the reporter's account, the posts and provisions cited, the new request's id from
 # its sequence (elsewhere than on PostgreSQL: its reference written after it), the request, its items,
 # citations, event and its place in the sealing queue (one statement on PostgreSQL: audit/events.py), a
-# savepoint and its release, then the timeline of the answer (checks, events, seals). The answer is
-# built from what was stored, not read back.
-FILING_QUERIES = 14 if connection.vendor == "postgresql" else 15
+# savepoint and its release, then the seal of the answer's timeline (its event, like its checks, is
+# what was just written). The answer is built from what was stored, not read back.
+FILING_QUERIES = 12 if connection.vendor == "postgresql" else 13
 
 
 def test_the_answer_to_a_filing_is_the_request_as_it_reads_back(kz_api, kz_reporter):
