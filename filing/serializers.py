@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
@@ -20,6 +22,24 @@ from reports.models import (
     Urgency,
 )
 from review.timeline import request_timeline
+
+
+class FieldsBuiltOnce:
+    """A model serializer whose fields are worked out from the model once per class, then copied for each use.
+
+    DRF inspects the model anew for every serializer it makes (each answer makes several: the
+    request, its items, messages, evidence); its fields never vary here by caller or instance.
+    Each use still gets its own copies, since a field is bound to the serializer using it.
+    """
+
+    _fields_built: dict[type, dict] = {}
+
+    def get_fields(self):
+        built = FieldsBuiltOnce._fields_built.get(type(self))
+        if built is None:
+            built = FieldsBuiltOnce._fields_built[type(self)] = super().get_fields()
+        return copy.deepcopy(built)
+
 
 # --- Input ---------------------------------------------------------------------------------
 
@@ -138,7 +158,7 @@ class DecisionSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField()
 
 
-class RequestItemSerializer(serializers.ModelSerializer):
+class RequestItemSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     content_id = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
 
@@ -163,7 +183,7 @@ class CheckSerializer(serializers.Serializer):
     round = serializers.IntegerField()
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     from_platform = serializers.SerializerMethodField()
 
     class Meta:
@@ -174,7 +194,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return message.kind == RequestMessage.Kind.INFO_REQUEST
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = Evidence
         fields = ["id", "kind", "original_name", "content_type", "size", "sha256", "uploaded_at"]
@@ -197,7 +217,7 @@ class CourtOrderOutSerializer(serializers.Serializer):
     date = serializers.DateField(allow_null=True)
 
 
-class RequestSummarySerializer(serializers.ModelSerializer):
+class RequestSummarySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     agency = serializers.CharField(source="agency.code")
     jurisdiction = serializers.CharField(source="agency.jurisdiction_id")
 
