@@ -18,6 +18,7 @@ from audit import inserts
 from audit.canonical import canonical_bytes, event_document
 from audit.models import AuditEvent, PendingSeal
 from reports import roles
+from reports.statements import server_bound_cursor
 
 # What an event row holds, in the order ``NewEvent`` keeps it (attribute names of AuditEvent's fields).
 EVENT_FIELDS = ("uid", "event_type", "exercise_id", "request_id", "actor_id", "actor_role", "created_at", "payload",
@@ -96,7 +97,7 @@ def _insert_sealed(events: list[NewEvent]) -> list[int]:
     params: list = []
     for event in events:
         params.extend(event._replace(payload=inserts.json_text(event.payload)))
-    with inserts.server_bound_cursor() as cursor:
+    with server_bound_cursor() as cursor:
         # Only quoted names from the models' metadata and placeholders are spliced in.
         cursor.execute(
             f"WITH written AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608

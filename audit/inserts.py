@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from enum import Enum
 
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import JSONField, Model
+
+from reports.statements import server_bound_cursor
 
 # Fewer rows than this are not worth a COPY's extra round trips (callers may use a plain INSERT).
 COPY_MIN_ROWS = 8
@@ -122,21 +124,6 @@ def _insert_values(meta, columns: list[str], json_at: list[int], rows: list, wit
                        f"VALUES {', '.join([row] * len(rows))}{returning}", [value for row in rows for value in row])
         # The rows of one VALUES list take their ids from the sequence one after the other, in order.
         return sorted(found[0] for found in cursor.fetchall()) if with_ids else []
-
-
-@contextmanager
-def server_bound_cursor():
-    """A cursor of Django's connection that binds parameters on the server (PostgreSQL), through Django's wrappers.
-
-    Django's cursors bind on the client: psycopg parses the statement for placeholders and quotes
-    every value into its text (a regular expression per text value). A server-bound cursor sends the
-    values apart from the statement, and psycopg prepares a statement it sees again and again.
-    """
-    import psycopg  # the PostgreSQL driver, present wherever this runs
-
-    connection.ensure_connection()
-    with connection._prepare_cursor(psycopg.Cursor(connection.connection)) as cursor:
-        yield cursor
 
 
 def json_text(value) -> str:

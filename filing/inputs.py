@@ -16,7 +16,7 @@ from functools import lru_cache
 from django.db import connection
 from django.utils import timezone
 
-from audit.inserts import server_bound_cursor
+from reports import statements
 from reports.completeness import missing_to_file
 from reports.errors import InvalidInput
 from reports.limits import (
@@ -39,6 +39,7 @@ from reports.models import (
     TakedownRequest,
     Urgency,
 )
+from reports.statements import server_bound_cursor
 
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
@@ -137,50 +138,32 @@ class Catalog:
 
 
 def _catalog_read(exercise_id: int, codes: list[str], basis: list[str]) -> tuple[list, list]:
-    """``Catalog.load``'s two reads on PostgreSQL, as statements written once and prepared by the server.
-
-    Every filing reads its posts (with their authors) and provisions: composing those two queries
-    through the ORM cost more CPU than anything else in a single filing. The instances are built
-    from the rows as the ORM builds them (``from_db``, with each field's conversion from the database).
-    """
+    """``Catalog.load``'s two reads on PostgreSQL, as statements written once (reports/statements.py)."""
     contents_sql, provisions_sql = _catalog_statements()
-    content_fields, author_fields = ContentItem._meta.concrete_fields, PlatformAccount._meta.concrete_fields
     contents, provisions = [], []
     with server_bound_cursor() as cursor:
         if codes:
             cursor.execute(contents_sql, [exercise_id, codes])
             for row in cursor.fetchall():
-                content = _instance(ContentItem, content_fields, row[:len(content_fields)])
-                content._state.fields_cache["author"] = _instance(PlatformAccount, author_fields,
-                                                                  row[len(content_fields):])
+                content, author = statements.instances(row, (ContentItem, PlatformAccount))
+                statements.related_set(content, "author", author)
                 contents.append(content)
         if basis:
             cursor.execute(provisions_sql, [basis])
-            provision_fields = LegalProvision._meta.concrete_fields
-            provisions = [_instance(LegalProvision, provision_fields, row) for row in cursor.fetchall()]
+            provisions = [statements.instances(row, (LegalProvision,))[0] for row in cursor.fetchall()]
     return contents, provisions
-
-
-def _instance(model, fields, values):
-    values = [field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-              for field, value in zip(fields, values, strict=True)]
-    return model.from_db(connection.alias, [field.attname for field in fields], values)
 
 
 @lru_cache(maxsize=1)
 def _catalog_statements() -> tuple[str, str]:
     quote = connection.ops.quote_name
     content, author, provision = ContentItem._meta, PlatformAccount._meta, LegalProvision._meta
-
-    def columns(meta, alias: str) -> str:
-        return ", ".join(f"{alias}.{quote(field.column)}" for field in meta.concrete_fields)
-
-    contents = (f"SELECT {columns(content, 'c')}, {columns(author, 'a')} "  # noqa: S608 (names from the models)
+    contents = (f"SELECT {statements.columns(ContentItem, 'c')}, {statements.columns(PlatformAccount, 'a')} "  # noqa: S608
                 f"FROM {quote(content.db_table)} c JOIN {quote(author.db_table)} a "
                 f"ON a.{quote(author.pk.column)} = c.{quote(content.get_field('author').column)} "
                 f"WHERE c.{quote(content.get_field('exercise').column)} = %s "
                 f"AND c.{quote(content.get_field('code').column)} = ANY(%s)")
-    provisions = (f"SELECT {columns(provision, 'p')} FROM {quote(provision.db_table)} p "  # noqa: S608
+    provisions = (f"SELECT {statements.columns(LegalProvision, 'p')} FROM {quote(provision.db_table)} p "  # noqa: S608
                   f"WHERE p.{quote(provision.get_field('code').column)} = ANY(%s)")
     return contents, provisions
 

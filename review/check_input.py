@@ -14,8 +14,8 @@ from functools import lru_cache
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from audit.inserts import server_bound_cursor
 from reports.models import CitedProvision, LegalProvision, RequestItem, TakedownRequest
+from reports.statements import server_bound_cursor
 
 # What the check input reads of a request, of each item and of each cited provision (attribute names).
 REQUEST_FIELDS = ("category", "requested_action", "urgency", "justification", "confidentiality_requested",

@@ -23,9 +23,9 @@ from django.db.models import JSONField
 from django.utils import timezone
 
 from audit.events import Subject
-from audit.inserts import server_bound_cursor
 from reports import transitions
 from reports.models import Agency, Exercise, Status, TakedownRequest
+from reports.statements import server_bound_cursor
 
 _REQUEST = TakedownRequest._meta
 _START = "start_screening"
