@@ -25,11 +25,13 @@ from review.timeline import request_timeline
 
 
 class FieldsBuiltOnce:
-    """A model serializer whose fields are worked out from the model once per class, then copied for each use.
+    """A model serializer whose fields are worked out from the model once per class, then made anew for each use.
 
     DRF inspects the model anew for every serializer it makes (each answer makes several: the
     request, its items, messages, evidence); its fields never vary here by caller or instance.
-    Each use still gets its own copies, since a field is bound to the serializer using it.
+    Each use still gets its own field objects, since a field is bound to the serializer using it:
+    a field is made again from the arguments it was made with (as DRF's own copy does, without
+    deep-copying arguments that no field changes), a nested serializer is copied whole.
     """
 
     _fields_built: dict[type, dict] = {}
@@ -38,7 +40,8 @@ class FieldsBuiltOnce:
         built = FieldsBuiltOnce._fields_built.get(type(self))
         if built is None:
             built = FieldsBuiltOnce._fields_built[type(self)] = super().get_fields()
-        return copy.deepcopy(built)
+        return {name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer)
+                else field.__class__(*field._args, **field._kwargs) for name, field in built.items()}
 
 
 # --- Input ---------------------------------------------------------------------------------
