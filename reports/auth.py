@@ -1,14 +1,21 @@
-"""Authentication with lockout (reports/lockout.py), for the portal's and the admin's log-in forms."""
+"""Authentication: with lockout (reports/lockout.py) for the portal's and the admin's log-in forms; API tokens."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
 
-from reports import lockout
+from reports import lockout, statements
 
 LOCKED_MESSAGE = (f"Too many failed log-ins. For your security this account is locked for "
                   f"{int(lockout.LOCKOUT.total_seconds() // 60)} minutes; try again later or reset your password.")
@@ -38,3 +45,37 @@ class LoginForm(LockoutFormMixin, AuthenticationForm):
 
 class AdminLoginForm(LockoutFormMixin, AdminAuthenticationForm):
     pass
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication, reading the token and its user with a statement written once on PostgreSQL.
+
+    Every API call authenticates: composing DRF's ``select_related`` query was a tenth of a filing
+    call's CPU. The answers are DRF's own, word for word.
+    """
+
+    def authenticate_credentials(self, key):
+        if connection.vendor != "postgresql":
+            return super().authenticate_credentials(key)
+        if "\x00" in key:  # no token holds one, and PostgreSQL refuses it in a parameter
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        with statements.server_bound_cursor() as cursor:
+            cursor.execute(_token_statement(), [key])
+            row = cursor.fetchone()
+        if row is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        token, user = statements.instances(row, (Token, get_user_model()))
+        statements.related_set(token, "user", user)
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return user, token
+
+
+@lru_cache(maxsize=1)
+def _token_statement() -> str:
+    quote = connection.ops.quote_name
+    token, user = Token._meta, get_user_model()._meta
+    return (f"SELECT {statements.columns(Token, 't')}, {statements.columns(get_user_model(), 'u')} "  # noqa: S608
+            f"FROM {quote(token.db_table)} t JOIN {quote(user.db_table)} u "
+            f"ON u.{quote(user.pk.column)} = t.{quote(token.get_field('user').column)} "
+            f"WHERE t.{quote(token.pk.column)} = %s")

@@ -1,0 +1,38 @@
+"""API tokens: the caller and their token in one query, and DRF's answers for a bad token or an inactive user."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from reports.auth import TokenAuthentication
+
+
+@pytest.mark.django_db
+def test_a_token_names_its_user_in_one_query(django_assert_num_queries):
+    user = User.objects.create_user("auditor-one", password="x" * 12)
+    token = Token.objects.create(user=user)
+
+    with django_assert_num_queries(1):
+        found_user, found_token = TokenAuthentication().authenticate_credentials(token.key)
+        assert found_token.user is found_user
+
+    assert (found_user.pk, found_user.username, found_user.is_active) == (user.pk, "auditor-one", True)
+    assert (found_token.key, found_token.created) == (token.key, token.created)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key, message", [("0" * 40, "Invalid token."), ("bad\x00key", "Invalid token."),
+                                          ("inactive", "User inactive or deleted.")])
+def test_the_api_refuses_a_bad_token_as_drf_does(key, message):
+    if key == "inactive":
+        key = Token.objects.create(user=User.objects.create_user("gone", is_active=False)).key
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+    response = client.get("/api/v1/requests/")
+
+    assert response.status_code == 401
+    assert message in str(response.json())
