@@ -9,7 +9,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
@@ -29,6 +29,23 @@ class LockoutBackend(ModelBackend):
             # PermissionDenied stops Django trying any other backend.
             raise PermissionDenied
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id):
+        """The session's user (every page asks), with a statement written once on PostgreSQL; as Django answers."""
+        if connection.vendor != "postgresql":
+            return super().get_user(user_id)
+        model = get_user_model()
+        try:
+            user_id = model._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        with statements.server_bound_cursor() as cursor:
+            cursor.execute(_user_statement(), [user_id])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        (user,) = statements.instances(row, (model,))
+        return user if self.user_can_authenticate(user) else None
 
 
 class LockoutFormMixin:
@@ -79,3 +96,10 @@ def _token_statement() -> str:
             f"FROM {quote(token.db_table)} t JOIN {quote(user.db_table)} u "
             f"ON u.{quote(user.pk.column)} = t.{quote(token.get_field('user').column)} "
             f"WHERE t.{quote(token.pk.column)} = %s")
+
+
+@lru_cache(maxsize=1)
+def _user_statement() -> str:
+    quote, user = connection.ops.quote_name, get_user_model()._meta
+    return (f"SELECT {statements.columns(get_user_model(), 'u')} FROM {quote(user.db_table)} u "  # noqa: S608
+            f"WHERE u.{quote(user.pk.column)} = %s")

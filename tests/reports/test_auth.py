@@ -36,3 +36,18 @@ def test_the_api_refuses_a_bad_token_as_drf_does(key, message):
 
     assert response.status_code == 401
     assert message in str(response.json())
+
+
+@pytest.mark.django_db
+def test_the_sessions_user_is_read_in_one_query_and_an_inactive_one_is_no_one(django_assert_num_queries):
+    from reports.auth import LockoutBackend
+
+    user = User.objects.create_user("reviewer-two", password="x" * 12)
+    inactive = User.objects.create_user("left", is_active=False)
+
+    with django_assert_num_queries(1):
+        found = LockoutBackend().get_user(str(user.pk))  # sessions keep the id as text
+
+    assert (found.pk, found.username, found.password) == (user.pk, user.username, user.password)
+    assert LockoutBackend().get_user(str(inactive.pk)) is None
+    assert LockoutBackend().get_user("999999") is None
