@@ -45,6 +45,13 @@ class _ClientPerPool(RedisCacheClient):
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
+    def window_count(self, key, timeout: int) -> int:
+        """Open a counter of ``timeout`` seconds if none is open, count one, and return the count: one round trip."""
+        pipe = self.get_client(key, write=True).pipeline(transaction=False)
+        pipe.set(key, self._serializer.dumps(0), ex=timeout, nx=True)
+        pipe.incr(key)
+        return pipe.execute()[1]
+
 
 class FailOpenRedisCache(RedisCache):
     def __init__(self, server, params):
@@ -54,18 +61,38 @@ class FailOpenRedisCache(RedisCache):
         self._down_until = 0.0
         self._lock = threading.Lock()
 
+    def window_count(self, key, timeout: int) -> int:
+        """A counter for rate limits (reports/throttling.py): opened with a lifetime, then counted, in one round trip.
+
+        With Redis away it counts in this process's memory, as every other operation here does.
+        """
+        if time.monotonic() >= self._down_until:
+            try:
+                return self._cache.window_count(self.make_and_validate_key(key), timeout)
+            except UNREACHABLE as exc:
+                self._went_down(exc)
+        self._fallback.add(key, 0, timeout)
+        try:
+            return self._fallback.incr(key)
+        except ValueError:  # the window ended between the two calls
+            self._fallback.add(key, 1, timeout)
+            return 1
+
     def _either(self, name: str, *args, **kwargs):
         if time.monotonic() < self._down_until:
             return getattr(self._fallback, name)(*args, **kwargs)
         try:
             return getattr(super(), name)(*args, **kwargs)
         except UNREACHABLE as exc:
-            with self._lock:
-                if time.monotonic() >= self._down_until:
-                    logger.warning("the cache (Redis) is unreachable (%s): throttles and log-in lockouts count in "
-                                   "each process's memory until it returns", exc)
-                self._down_until = time.monotonic() + RETRY_AFTER_S
+            self._went_down(exc)
             return getattr(self._fallback, name)(*args, **kwargs)
+
+    def _went_down(self, exc: Exception) -> None:
+        with self._lock:
+            if time.monotonic() >= self._down_until:
+                logger.warning("the cache (Redis) is unreachable (%s): throttles and log-in lockouts count in "
+                               "each process's memory until it returns", exc)
+            self._down_until = time.monotonic() + RETRY_AFTER_S
 
     def add(self, *args, **kwargs):
         return self._either("add", *args, **kwargs)

@@ -22,6 +22,8 @@ class CountingThrottleMixin:
         if self.key is None:
             return True
         key = f"{self.key}:count"
+        if hasattr(self.cache, "window_count"):  # the shared cache (config/cache.py): one round trip to Redis
+            return self.cache.window_count(key, self.duration) <= self.num_requests
         self.cache.add(key, 0, timeout=self.duration)
         try:
             count = self.cache.incr(key)

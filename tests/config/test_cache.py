@@ -72,3 +72,30 @@ def test_one_redis_client_serves_every_operation_and_thread():
     assert cache._cache.get_client(write=True) is client
     assert cache._cache.get_client() is client  # one server: reads and writes share its pool
     cache.delete("threads")
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL", "").startswith("redis"), reason="needs REDIS_URL")
+def test_a_rate_window_opens_with_its_lifetime_and_counts_every_call_once():
+    import redis
+
+    url = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/1"
+    cache = cache_at(url)
+    cache.delete("window")
+
+    counts = [cache.window_count("window", 60) for _ in range(3)]
+
+    assert counts == [1, 2, 3]
+    assert cache.get("window") == 3  # the same counter Django's cache API reads
+    (stored,) = redis.Redis.from_url(url).scan_iter(f"test-{os.getpid()}:*window")
+    assert 0 < redis.Redis.from_url(url).ttl(stored) <= 60  # opened with the window's lifetime, not extended
+    cache.delete("window")
+
+
+def test_with_redis_unreachable_a_rate_window_counts_in_memory(caplog):
+    cache = cache_at(f"redis://127.0.0.1:{free_port()}/1")
+
+    with caplog.at_level(logging.WARNING, logger="config.cache"):
+        counts = [cache.window_count("window", 60) for _ in range(3)]
+
+    assert counts == [1, 2, 3]
+    assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1

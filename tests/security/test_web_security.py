@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
+from config.env import cache_from_env
 from reports import lockout, roles
 from reports.auth import LOCKED_MESSAGE
 from reports.models import RequestMessage, TakedownRequest
@@ -225,7 +227,20 @@ def test_the_lock_ends_after_its_window(kz_scenario, client):
 
 # --- API throttling -------------------------------------------------------------------------
 
-def test_the_api_throttles_each_token_with_the_same_limit_for_every_agency(kz_reporter, de_reporter, monkeypatch):
+@pytest.fixture(params=["memory", "redis"])
+def throttle_cache(request, settings):
+    """The tests' in-process cache, and the shared Redis cache as deployed (its counter is one round trip)."""
+    if request.param == "redis":
+        url = os.environ.get("REDIS_URL", "")
+        if not url.startswith("redis"):
+            pytest.skip("needs REDIS_URL")
+        settings.CACHES = {"default": {**cache_from_env(url.rsplit("/", 1)[0] + "/0"),
+                                       "KEY_PREFIX": f"throttle-test-{os.getpid()}-{uuid.uuid4().hex}"}}
+    return request.param
+
+
+def test_the_api_throttles_each_token_with_the_same_limit_for_every_agency(kz_reporter, de_reporter, monkeypatch,
+                                                                          throttle_cache):
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min", "anon": "3/min"})
     answers = {}
     for account in (kz_reporter, de_reporter):
