@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, Permission
 
+from reports import roles
 from reports.roles import may_see_personal_data
 from tests.factories import UserFactory
 
@@ -49,3 +50,17 @@ def test_a_withdrawn_permission_is_refused_at_once():
     user.user_permissions.remove(permission)
 
     assert not may_see_personal_data(user)
+
+
+@pytest.mark.django_db
+def test_roles_are_the_groups_the_database_holds_now_in_one_query(django_assert_num_queries):
+    person = UserFactory(username="two-hats")
+    person.groups.add(Group.objects.get(name=roles.GROUP_NAMES[roles.AUDITOR]),
+                      Group.objects.get(name=roles.GROUP_NAMES[roles.LEGAL_REVIEWER]),
+                      Group.objects.create(name="A book club"))  # not a role
+
+    with django_assert_num_queries(1):
+        assert roles.group_codes(person) == {roles.AUDITOR, roles.LEGAL_REVIEWER}
+    person.groups.remove(Group.objects.get(name=roles.GROUP_NAMES[roles.AUDITOR]))
+    assert roles.group_codes(person) == {roles.LEGAL_REVIEWER}
+    assert roles.group_codes(UserFactory(username="no-hats")) == set()
