@@ -205,7 +205,8 @@ def statements_per_request(seed: int) -> dict:
     counted = {}
     for label, offset in (("one batch of 100", 0), ("dispatch's shares of 100", 1)):
         reporter, batch = bulk_calls(BULK_CALL, seed + offset)[0]
-        with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids: None):  # screened here, counted
+        # Screened here, counted:
+        with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids, **_options: None):
             ids = [request.pk for request, _ in requests_file_bulk(reporter=reporter, batch=batch)]
         shares = [ids] if offset == 0 else dispatch.screening_shares(ids)
         with CaptureQueriesContext(connection) as queries:
@@ -228,7 +229,7 @@ def profile_batch(seed: int) -> None:
 
     for attempt in range(2):  # the first batch pays for imports and compiled rules
         reporter, batch = bulk_calls(BULK_CALL, seed + attempt)[0]
-        with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids: None):
+        with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids, **_options: None):
             ids = [request.pk for request, _ in requests_file_bulk(reporter=reporter, batch=batch)]
         sql: list[tuple[float, str]] = []
 
@@ -270,7 +271,7 @@ def cpu_per_request(seed: int, calls: int = 6) -> dict:
 
     measured = {}
     # Screened here, measured: nothing is sent to the workers.
-    with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids: None), \
+    with mock.patch.object(dispatch, "screening_enqueue", lambda request_ids, **_options: None), \
             mock.patch.object(dispatch, "current_app"):
         for share in (100, 50, 1):
             batches = [[request.pk for request, _ in requests_file_bulk(reporter=reporter, batch=batch)]

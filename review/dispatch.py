@@ -50,15 +50,17 @@ def screening_shares(request_ids: list[int]) -> list[list[int]]:
     return [ids[start:start + size] for start in range(0, len(ids), size)]
 
 
-def screening_enqueue(request_ids: list[int]) -> None:
+def screening_enqueue(request_ids: list[int], *, gather: bool = True) -> None:
     """Send requests to screening now.
 
     One request (a filing, an answer, the sweeper's resend) sends a task that claims every filing
-    waiting, unless one is pending already (see the module's docstring); a batch is split into shares.
+    waiting, unless one is pending already and ``gather`` allows waiting for it (see the module's
+    docstring); a batch is split into shares. The sweeper does not gather: a request it resends may
+    be one left in ``screening``, which only a claim sent for it takes.
     """
     try:
         if len(request_ids) == 1:
-            _claim_send(request_ids[0])
+            _claim_send(request_ids[0], gather=gather)
         else:
             _batches_send(request_ids)
     except Exception as exc:  # kombu raises several connection error types; all mean "try later"
@@ -71,9 +73,9 @@ def _gathering_key() -> str:
     return f"crs.screening.claim-pending:{current_app.conf.task_default_queue}"
 
 
-def _claim_send(request_id: int) -> None:
+def _claim_send(request_id: int, *, gather: bool) -> None:
     window = settings.CRS_SCREENING_GATHER_MS
-    if not window:
+    if not (window and gather):
         current_app.send_task(SUBMITTED_REQUESTS_SCREEN_TASK, args=[request_id])
         return
     if not cache.add(_gathering_key(), request_id, timeout=GATHERING_SECONDS_MAX):
@@ -141,7 +143,7 @@ def screening_queue_depth() -> int | None:
         return None
 
 
-def screening_enqueue_on_commit(request_ids: list[int]) -> None:
+def screening_enqueue_on_commit(request_ids: list[int], *, gather: bool = True) -> None:
     """Send requests to screening once the current transaction commits (never if it rolls back)."""
     ids = list(request_ids)
-    transaction.on_commit(lambda: screening_enqueue(ids))
+    transaction.on_commit(lambda: screening_enqueue(ids, gather=gather))

@@ -287,6 +287,7 @@ def stuck_requests_sweep(*, now: datetime | None = None, queue_depth: int | None
             if not changed:
                 continue
             events.screening_reenqueued_event(request=request, stuck_since=request.last_activity_at)
-            dispatch.screening_enqueue_on_commit([request.pk])
+            # A claim of its own: one gathered with others would take only waiting filings, not this one.
+            dispatch.screening_enqueue_on_commit([request.pk], gather=False)
             swept.append(request.pk)
     return swept

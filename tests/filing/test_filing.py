@@ -183,7 +183,7 @@ def test_bulk_filing_stores_what_single_filing_stores(kz_reporter, django_captur
     # given one request filed alone and the same request filed in a batch
     single, _ = request_file(reporter=kz_reporter, data=valid(category="violence", legal_basis=["KZ-CC-174"]))
     sent = []
-    with mock.patch("review.dispatch.screening_enqueue", side_effect=sent.append), \
+    with mock.patch("review.dispatch.screening_enqueue", side_effect=lambda ids, **_options: sent.append(ids)), \
             django_capture_on_commit_callbacks(execute=True):
         results = requests_file_bulk(reporter=kz_reporter, batch=[
             valid(external_id="b-1"), valid(category="violence", legal_basis=["KZ-CC-174"]),

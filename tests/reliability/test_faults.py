@@ -50,24 +50,29 @@ def assert_every_request_screened_exactly_once(expected: int) -> None:
     assert counts == {name: n * expected for name, n in PER_REQUEST_EVENTS.items()}
 
 
+KILLED_BATCH = 300
+
+
 def test_a_worker_killed_mid_batch_loses_no_request_and_duplicates_nothing(kz_scenario, tmp_path):
     env = product_env(CRS_TASK_QUEUE="faults-kill", CELERY_VISIBILITY_TIMEOUT_S="3")
-    manage("simulate", "--requests", "60", "--jurisdiction", "KZ", "--seed", "11", "-v", "0", env=env)
-    assert TakedownRequest.objects.filter(status=Status.SUBMITTED).count() == 60
+    # Enough requests that screening is still under way when the first few are routed: a batch of a
+    # few dozen is screened in two shares, each routed at once, faster than the test can kill.
+    manage("simulate", "--requests", str(KILLED_BATCH), "--jurisdiction", "KZ", "--seed", "11", "-v", "0", env=env)
+    assert TakedownRequest.objects.filter(status=Status.SUBMITTED).count() == KILLED_BATCH
 
     # when: the worker is killed with SIGKILL in the middle of the batch
     with worker_process(env, queue="faults-kill", log=tmp_path / "worker-1.log") as first:
         wait_until(lambda: routed_count() >= 8, timeout=90, message="the first worker to route a few requests")
         kill_hard(first)
     at_kill = routed_count()
-    assert at_kill < 60, "the batch must still be in progress when the worker dies"
+    assert at_kill < KILLED_BATCH, "the batch must still be in progress when the worker dies"
 
     # then: a new worker takes the re-delivered tasks, the sweeper re-enqueues the rest, and all finish once
     with worker_process(env, queue="faults-kill", log=tmp_path / "worker-2.log"):
         manage("sweep", env={**env, "CRS_SWEEP_AFTER_S": "0"})
-        wait_until(lambda: routed_count() == 60, timeout=120, interval=0.25,
-                   message=f"all 60 requests routed (had {at_kill} at the kill)")
-    assert_every_request_screened_exactly_once(60)
+        wait_until(lambda: routed_count() == KILLED_BATCH, timeout=120, interval=0.25,
+                   message=f"all {KILLED_BATCH} requests routed (had {at_kill} at the kill)")
+    assert_every_request_screened_exactly_once(KILLED_BATCH)
     manage("seal_audit_log", env=env)
     assert PendingSeal.objects.count() == 0
     assert "OK:" in manage("verify_audit_log", "-v", "0", env=env).stdout

@@ -43,6 +43,16 @@ def test_once_the_claim_starts_the_next_filing_sends_its_own(sent):
 
 
 @override_settings(CRS_SCREENING_GATHER_MS=50)
+def test_the_sweepers_resend_sends_a_claim_of_its_own_even_while_one_is_pending(sent):
+    dispatch.screening_enqueue([11])
+    # A request left in screening by a dead worker: a claim of waiting filings would not take it.
+    dispatch.screening_enqueue([12], gather=False)
+
+    assert sent == [(dispatch.SUBMITTED_REQUESTS_SCREEN_TASK, {"args": [11], "countdown": 0.05}),
+                    (dispatch.SUBMITTED_REQUESTS_SCREEN_TASK, {"args": [12]})]
+
+
+@override_settings(CRS_SCREENING_GATHER_MS=50)
 def test_a_claim_that_could_not_be_sent_leaves_nothing_pending(caplog):
     with mock.patch.object(dispatch.current_app, "send_task", side_effect=ConnectionError("broker down")):
         dispatch.screening_enqueue([11])  # logged; the sweeper resends it

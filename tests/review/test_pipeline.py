@@ -101,7 +101,7 @@ def test_the_sweeper_routes_a_request_whose_message_was_lost(celery_worker, kz_r
     from review.services import stuck_requests_sweep
 
     # given: the screening message never reaches the broker
-    monkeypatch.setattr(dispatch, "screening_enqueue", lambda request_ids: None)
+    monkeypatch.setattr(dispatch, "screening_enqueue", lambda request_ids, **_options: None)
     request = file(kz_reporter, items=[ItemInput(content_id=harmless_content_code)])
     monkeypatch.undo()
     assert TakedownRequest.objects.get(pk=request.pk).status == Status.SUBMITTED
