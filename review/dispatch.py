@@ -96,6 +96,18 @@ def claim_started() -> None:
         cache.delete(_gathering_key())
 
 
+def waiting_claim_on_commit() -> None:
+    """Send a claim of the filings still waiting once the current transaction commits (never gathered)."""
+
+    def send() -> None:
+        try:
+            current_app.send_task(SUBMITTED_REQUESTS_SCREEN_TASK, args=[None])
+        except Exception as exc:  # kombu raises several connection error types
+            logger.warning("could not enqueue a claim of the waiting filings (%s); the sweeper will retry", exc)
+
+    transaction.on_commit(send)
+
+
 def _batches_send(request_ids: list[int]) -> None:
     _shares_send(screening_shares(request_ids))
 

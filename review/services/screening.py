@@ -241,7 +241,8 @@ def submitted_requests_screen(*, request_id: int | None = None, limit: int = SUB
     claiming task then screens the first share itself and, when the claim is larger than one
     share, sends the others to ``requests_screen`` after that commit, split between the workers.
     A worker killed before it finishes leaves its share in ``screening``: the re-delivered task
-    screens the request it was sent for, the sweeper the others.
+    screens the request it was sent for, the sweeper the others. A claim that took as many as
+    ``limit`` sends another claim after it commits, until the waiting filings are all taken.
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -257,6 +258,9 @@ def submitted_requests_screen(*, request_id: int | None = None, limit: int = SUB
             ids = [request.pk for request in claimed]
         own, *others = dispatch.screening_shares(ids) or [[]]
         dispatch.screening_shares_enqueue_on_commit(others)
+        if len(ids) >= limit:
+            # More may be waiting (gathered filings send one claim between them): claim on.
+            dispatch.waiting_claim_on_commit()
     if own:
         _screenings_finish(own)
     return ids

@@ -13,6 +13,7 @@ from audit.models import AuditEvent
 from reports.models import Status, TakedownRequest
 from review import dispatch
 from review.models import ScreeningRun
+from review.services import submitted_requests_screen
 from tests.builders import filed
 from tests.waiting import wait_until
 
@@ -97,3 +98,21 @@ def test_a_burst_of_single_filings_is_screened_in_few_claims_each_request_once(c
     started = Counter(AuditEvent.objects.filter(request_id__in=singles, event_type="screening_started")
                       .values_list("request_id", flat=True))
     assert started == dict.fromkeys(singles, 1)
+
+
+@pytest.mark.django_db
+def test_a_claim_that_took_its_limit_sends_another_until_none_is_left(kz_reporter, harmless_content_code,
+                                                                       django_capture_on_commit_callbacks, sent):
+    waiting = [filed(kz_reporter, harmless_content_code).pk for _ in range(5)]
+    sent.clear()  # the filings' own claims
+
+    with mock.patch("review.dispatch._shares_send"), django_capture_on_commit_callbacks(execute=True):
+        first = submitted_requests_screen(limit=3)
+    assert first == waiting[:3]
+    assert sent == [(dispatch.SUBMITTED_REQUESTS_SCREEN_TASK, {"args": [None]})]  # more may wait: claim on
+
+    sent.clear()
+    with mock.patch("review.dispatch._shares_send"), django_capture_on_commit_callbacks(execute=True):
+        second = submitted_requests_screen(request_id=None, limit=3)
+    assert second == waiting[3:]
+    assert sent == []  # fewer than the limit: none is left
