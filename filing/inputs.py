@@ -39,7 +39,6 @@ from reports.models import (
     TakedownRequest,
     Urgency,
 )
-from reports.statements import server_bound_cursor
 
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
@@ -141,7 +140,7 @@ def _catalog_read(exercise_id: int, codes: list[str], basis: list[str]) -> tuple
     """``Catalog.load``'s two reads on PostgreSQL, as statements written once (reports/statements.py)."""
     contents_sql, provisions_sql = _catalog_statements()
     contents, provisions = [], []
-    with server_bound_cursor() as cursor:
+    with statements.server_bound_cursor() as cursor:
         if codes:
             cursor.execute(contents_sql, [exercise_id, codes])
             for row in cursor.fetchall():
