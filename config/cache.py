@@ -61,22 +61,19 @@ class FailOpenRedisCache(RedisCache):
         self._down_until = 0.0
         self._lock = threading.Lock()
 
-    def window_count(self, key, timeout: int) -> int:
+    def window_count(self, key, timeout: int) -> int | None:
         """A counter for rate limits (reports/throttling.py): opened with a lifetime, then counted, in one round trip.
 
-        With Redis away it counts in this process's memory, as every other operation here does.
+        None while Redis is away: the caller then counts with ``add`` and ``incr``, which this cache
+        answers from the process's memory, as it answers every other operation then.
         """
-        if time.monotonic() >= self._down_until:
-            try:
-                return self._cache.window_count(self.make_and_validate_key(key), timeout)
-            except UNREACHABLE as exc:
-                self._went_down(exc)
-        self._fallback.add(key, 0, timeout)
+        if time.monotonic() < self._down_until:
+            return None
         try:
-            return self._fallback.incr(key)
-        except ValueError:  # the window ended between the two calls
-            self._fallback.add(key, 1, timeout)
-            return 1
+            return self._cache.window_count(self.make_and_validate_key(key), timeout)
+        except UNREACHABLE as exc:
+            self._went_down(exc)
+            return None
 
     def _either(self, name: str, *args, **kwargs):
         if time.monotonic() < self._down_until:

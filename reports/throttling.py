@@ -14,6 +14,21 @@ from __future__ import annotations
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
+def window_count(cache, key: str, timeout: int) -> int:
+    """Count one call in the window ``key`` (opened with a lifetime of ``timeout`` seconds); the count so far."""
+    # The shared cache (config/cache.py) counts in one round trip to Redis; it answers None while Redis is away.
+    count = cache.window_count(key, timeout) if hasattr(cache, "window_count") else None
+    if count is not None:
+        return count
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        # The window ended between the two calls: this call opens the next one.
+        cache.add(key, 1, timeout=timeout)
+        return 1
+
+
 class CountingThrottleMixin:
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
@@ -21,17 +36,7 @@ class CountingThrottleMixin:
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        key = f"{self.key}:count"
-        if hasattr(self.cache, "window_count"):  # the shared cache (config/cache.py): one round trip to Redis
-            return self.cache.window_count(key, self.duration) <= self.num_requests
-        self.cache.add(key, 0, timeout=self.duration)
-        try:
-            count = self.cache.incr(key)
-        except ValueError:
-            # The window ended between the two calls: this request opens the next one.
-            self.cache.add(key, 1, timeout=self.duration)
-            count = 1
-        return count <= self.num_requests
+        return window_count(self.cache, f"{self.key}:count", self.duration) <= self.num_requests
 
     def wait(self) -> float:
         # The window's start is not kept: its whole length is the longest a refused caller waits.
