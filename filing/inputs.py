@@ -155,15 +155,13 @@ def _catalog_read(exercise_id: int, codes: list[str], basis: list[str]) -> tuple
 
 @lru_cache(maxsize=1)
 def _catalog_statements() -> tuple[str, str]:
-    quote = connection.ops.quote_name
-    content, author, provision = ContentItem._meta, PlatformAccount._meta, LegalProvision._meta
+    table, column = statements.table, statements.column
     contents = (f"SELECT {statements.columns(ContentItem, 'c')}, {statements.columns(PlatformAccount, 'a')} "  # noqa: S608
-                f"FROM {quote(content.db_table)} c JOIN {quote(author.db_table)} a "
-                f"ON a.{quote(author.pk.column)} = c.{quote(content.get_field('author').column)} "
-                f"WHERE c.{quote(content.get_field('exercise').column)} = %s "
-                f"AND c.{quote(content.get_field('code').column)} = ANY(%s)")
-    provisions = (f"SELECT {statements.columns(LegalProvision, 'p')} FROM {quote(provision.db_table)} p "  # noqa: S608
-                  f"WHERE p.{quote(provision.get_field('code').column)} = ANY(%s)")
+                f"FROM {table(ContentItem)} c JOIN {table(PlatformAccount)} a "
+                f"ON a.{column(PlatformAccount, 'pk')} = c.{column(ContentItem, 'author')} "
+                f"WHERE c.{column(ContentItem, 'exercise')} = %s AND c.{column(ContentItem, 'code')} = ANY(%s)")
+    provisions = (f"SELECT {statements.columns(LegalProvision, 'p')} FROM {table(LegalProvision)} p "  # noqa: S608
+                  f"WHERE p.{column(LegalProvision, 'code')} = ANY(%s)")
     return contents, provisions
 
 

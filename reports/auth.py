@@ -90,16 +90,14 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
 @lru_cache(maxsize=1)
 def _token_statement() -> str:
-    quote = connection.ops.quote_name
-    token, user = Token._meta, get_user_model()._meta
-    return (f"SELECT {statements.columns(Token, 't')}, {statements.columns(get_user_model(), 'u')} "  # noqa: S608
-            f"FROM {quote(token.db_table)} t JOIN {quote(user.db_table)} u "
-            f"ON u.{quote(user.pk.column)} = t.{quote(token.get_field('user').column)} "
-            f"WHERE t.{quote(token.pk.column)} = %s")
+    table, column, user = statements.table, statements.column, get_user_model()
+    return (f"SELECT {statements.columns(Token, 't')}, {statements.columns(user, 'u')} "  # noqa: S608
+            f"FROM {table(Token)} t JOIN {table(user)} u ON u.{column(user, 'pk')} = t.{column(Token, 'user')} "
+            f"WHERE t.{column(Token, 'pk')} = %s")
 
 
 @lru_cache(maxsize=1)
 def _user_statement() -> str:
-    quote, user = connection.ops.quote_name, get_user_model()._meta
-    return (f"SELECT {statements.columns(get_user_model(), 'u')} FROM {quote(user.db_table)} u "  # noqa: S608
-            f"WHERE u.{quote(user.pk.column)} = %s")
+    user = get_user_model()
+    return (f"SELECT {statements.columns(user, 'u')} FROM {statements.table(user)} u "  # noqa: S608
+            f"WHERE u.{statements.column(user, 'pk')} = %s")

@@ -95,11 +95,11 @@ def group_codes(user: AbstractBaseUser | AnonymousUser) -> set[str]:
 @lru_cache(maxsize=1)
 def _group_names_statement() -> str:
     """``user.groups.values_list("name")`` written once."""
-    quote, memberships = connection.ops.quote_name, Group.user_set.through._meta
-    return (f"SELECT g.{quote(Group._meta.get_field('name').column)} "  # noqa: S608 (names from the models)
-            f"FROM {quote(Group._meta.db_table)} g JOIN {quote(memberships.db_table)} m "
-            f"ON m.{quote(memberships.get_field('group').column)} = g.{quote(Group._meta.pk.column)} "
-            f"WHERE m.{quote(memberships.get_field('user').column)} = %s")
+    table, column, membership = statements.table, statements.column, Group.user_set.through
+    return (f"SELECT g.{column(Group, 'name')} "  # noqa: S608 (names from the models)
+            f"FROM {table(Group)} g JOIN {table(membership)} m "
+            f"ON m.{column(membership, 'group')} = g.{column(Group, 'pk')} "
+            f"WHERE m.{column(membership, 'user')} = %s")
 
 
 def has_role(user, code: str) -> bool:

@@ -31,6 +31,17 @@ def server_bound_cursor():
         yield cursor
 
 
+def table(model: type[Model]) -> str:
+    """``model``'s table, quoted for a statement."""
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def column(model: type[Model], name: str) -> str:
+    """The column of ``model``'s field ``name`` (``pk`` for the primary key), quoted for a statement."""
+    meta = model._meta
+    return connection.ops.quote_name((meta.pk if name == "pk" else meta.get_field(name)).column)
+
+
 def columns(model: type[Model], alias: str) -> str:
     """Every concrete column of ``model``, in field order, prefixed by the table's alias in the statement."""
     quote = connection.ops.quote_name

@@ -112,20 +112,15 @@ def _reporter_account_read(user_id: int) -> ReporterAccount | None:
 
 @lru_cache(maxsize=1)
 def _reporter_account_statement() -> str:
-    quote = connection.ops.quote_name
-    account, agency, exercise = ReporterAccount._meta, Agency._meta, Exercise._meta
-
-    def column(meta, name: str) -> str:
-        return quote(meta.get_field(name).column)
-
+    table, column = statements.table, statements.column
     return (f"SELECT {statements.columns(ReporterAccount, 'r')}, {statements.columns(Agency, 'a')}, "  # noqa: S608
             f"{statements.columns(Jurisdiction, 'j')}, {statements.columns(Exercise, 'e')} "
-            f"FROM {quote(account.db_table)} r "
-            f"JOIN {quote(agency.db_table)} a ON a.{quote(agency.pk.column)} = r.{column(account, 'agency')} "
-            f"JOIN {quote(Jurisdiction._meta.db_table)} j "
-            f"ON j.{quote(Jurisdiction._meta.pk.column)} = a.{column(agency, 'jurisdiction')} "
-            f"JOIN {quote(exercise.db_table)} e ON e.{quote(exercise.pk.column)} = r.{column(account, 'exercise')} "
-            f"WHERE r.{column(account, 'user')} = %s")
+            f"FROM {table(ReporterAccount)} r "
+            f"JOIN {table(Agency)} a ON a.{column(Agency, 'pk')} = r.{column(ReporterAccount, 'agency')} "
+            f"JOIN {table(Jurisdiction)} j "
+            f"ON j.{column(Jurisdiction, 'pk')} = a.{column(Agency, 'jurisdiction')} "
+            f"JOIN {table(Exercise)} e ON e.{column(Exercise, 'pk')} = r.{column(ReporterAccount, 'exercise')} "
+            f"WHERE r.{column(ReporterAccount, 'user')} = %s")
 
 
 def require_exercise_open(exercise: Exercise) -> None:

@@ -14,8 +14,8 @@ from functools import lru_cache
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
+from reports import statements
 from reports.models import CitedProvision, LegalProvision, RequestItem, TakedownRequest
-from reports.statements import server_bound_cursor
 
 # What the check input reads of a request, of each item and of each cited provision (attribute names).
 REQUEST_FIELDS = ("category", "requested_action", "urgency", "justification", "confidentiality_requested",
@@ -71,7 +71,7 @@ def _load_with_orm(ids: list[int], items: dict, provisions: dict) -> None:
 
 def _load_with_sql(ids: list[int], items: dict, provisions: dict) -> None:
     items_sql, provisions_sql = _statements()
-    with server_bound_cursor() as cursor:
+    with statements.server_bound_cursor() as cursor:
         cursor.execute(items_sql, [ids])
         for request_id, *values in cursor.fetchall():
             item = dict(zip(ITEM_FIELDS, values, strict=True))
@@ -88,22 +88,18 @@ def _load_with_sql(ids: list[int], items: dict, provisions: dict) -> None:
 @lru_cache(maxsize=1)
 def _statements() -> tuple[str, str]:
     """The two SELECTs of ``check_inputs_load``, in the order ``build_check_input`` reads the relations."""
-    quote = connection.ops.quote_name
-    item, citation, provision = RequestItem._meta, CitedProvision._meta, LegalProvision._meta
-
-    def column(meta, name: str) -> str:
-        return quote(meta.get_field(name).column)
-
+    table, column = statements.table, statements.column
+    item, citation, provision = RequestItem, CitedProvision, LegalProvision
     items = (f"SELECT {column(item, 'request')}, {', '.join(column(item, name) for name in ITEM_FIELDS)} "  # noqa: S608
-             f"FROM {quote(item.db_table)} WHERE {column(item, 'request')} = ANY(%s) "
+             f"FROM {table(item)} WHERE {column(item, 'request')} = ANY(%s) "
              f"ORDER BY {column(item, 'request')}, {column(item, 'position')}")
     provisions = (f"SELECT c.{column(citation, 'request')}, "  # noqa: S608
                   f"{', '.join('p.' + column(provision, name) for name in PROVISION_FIELDS)} "
-                  f"FROM {quote(citation.db_table)} c JOIN {quote(provision.db_table)} p "
-                  f"ON p.{quote(provision.pk.column)} = c.{column(citation, 'provision')} "
+                  f"FROM {table(citation)} c JOIN {table(provision)} p "
+                  f"ON p.{column(provision, 'pk')} = c.{column(citation, 'provision')} "
                   f"WHERE c.{column(citation, 'request')} = ANY(%s) "
                   f"ORDER BY c.{column(citation, 'request')}, c.{column(citation, 'position')}, "
-                  f"c.{quote(citation.pk.column)}")
+                  f"c.{column(citation, 'pk')}")
     return items, provisions
 
 
