@@ -76,6 +76,13 @@ def database_from_env(base_dir: Path, environ_: Mapping[str, str] | None = None)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
         return config
+    # Statements run through reports.statements and audit.inserts (the ones every filing and screening
+    # batch sends) are prepared by the server after this many uses on a connection, so that it parses and
+    # plans them once: that was a third of PostgreSQL's CPU per filing. Django leaves preparing off for the
+    # sake of transaction-mode poolers (PgBouncer before 1.21); 0 turns it off for such a setup. The ORM's
+    # own queries bind on the client and are never prepared either way.
+    threshold = env_int("CRS_DB_PREPARE_THRESHOLD", 5, environ_)
+    config.setdefault("OPTIONS", {}).setdefault("prepare_threshold", threshold if threshold > 0 else None)
     pool_size = env_int("CRS_DB_POOL_SIZE", 0, environ_)
     if pool_size > 0:
         # A web process with threads (gunicorn gthread, the development server) shares at most

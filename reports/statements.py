@@ -3,8 +3,9 @@
 The ORM composes and compiles every query anew. For the reads that every filing or API call makes
 (the caller's reporter account, the posts and provisions a filing cites) that composing cost more
 CPU than the database's work. These statements are written once from the models' metadata, bound
-on the server (psycopg prepares a statement it sees again and again), and their rows become model
-instances as the ORM would make them (``from_db``, each field's conversion from the database).
+on the server (which prepares a statement it sees again and again: ``CRS_DB_PREPARE_THRESHOLD``),
+and their rows become model instances as the ORM would make them (``from_db``, each field's
+conversion from the database).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def server_bound_cursor():
 
     Django's cursors bind on the client: psycopg parses the statement for placeholders and quotes
     every value into its text (a regular expression per text value). A server-bound cursor sends the
-    values apart from the statement, and psycopg prepares a statement it sees again and again.
+    values apart from the statement, and the server prepares a statement it sees again and again
+    (after ``CRS_DB_PREPARE_THRESHOLD`` uses, config/env.py).
     """
     import psycopg  # the PostgreSQL driver, present wherever this runs
 

@@ -42,6 +42,15 @@ def test_a_web_process_may_share_a_bounded_pool_of_connections_between_its_threa
     assert "pool" not in plain.get("OPTIONS", {}) and plain["CONN_MAX_AGE"] == 60
 
 
+def test_postgresql_prepares_statements_it_sees_again_unless_turned_off(tmp_path):
+    url = "postgres://crs:secret@db.example:5433/crs"
+
+    assert database_from_env(tmp_path, {"DATABASE_URL": url})["OPTIONS"]["prepare_threshold"] == 5
+    assert database_from_env(tmp_path, {"DATABASE_URL": url, "CRS_DB_PREPARE_THRESHOLD": "0"}
+                             )["OPTIONS"]["prepare_threshold"] is None
+    assert "prepare_threshold" not in database_from_env(tmp_path, {})["OPTIONS"]
+
+
 def test_unknown_database_scheme_is_refused(tmp_path):
     with pytest.raises(ImproperlyConfiguredEnv, match="DATABASE_URL"):
         database_from_env(tmp_path, {"DATABASE_URL": "mongodb://localhost/crs"})

@@ -51,3 +51,19 @@ def test_the_sessions_user_is_read_in_one_query_and_an_inactive_one_is_no_one(dj
     assert (found.pk, found.username, found.password) == (user.pk, user.username, user.password)
     assert LockoutBackend().get_user(str(inactive.pk)) is None
     assert LockoutBackend().get_user("999999") is None
+
+
+@pytest.mark.django_db
+def test_postgresql_prepares_the_token_lookup_once_it_is_seen_again():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    token = Token.objects.create(user=User.objects.create_user("auditor-two", password="x" * 12))
+
+    for _ in range(6):  # psycopg prepares a statement on its fifth use (CRS_DB_PREPARE_THRESHOLD)
+        TokenAuthentication().authenticate_credentials(token.key)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%authtoken_token%"])
+        assert cursor.fetchone()[0] == 1
