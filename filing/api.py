@@ -15,6 +15,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from audit import receipts
+from filing import representation
 from filing.selectors import (
     content_for_exercise,
     provisions_for_jurisdiction,
@@ -121,7 +122,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def _detail(self, request_obj, code=status.HTTP_200_OK) -> Response:
         fresh = request_detail_queryset().get(pk=request_obj.pk)
-        return Response(RequestDetailSerializer(fresh).data, status=code)
+        return Response(representation.request_detail(fresh), status=code)
 
     def _act(self, reference: str, input_serializer, act) -> Response:
         """A transition on one of the agency's requests: found first (another agency's is missing), then the body."""
@@ -168,7 +169,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if not created:
             return self._detail(filed)
         # The new request carries what was stored with it (items, citations): not read back.
-        return Response(RequestDetailSerializer(filed).data, status=status.HTTP_201_CREATED)
+        return Response(representation.request_detail(filed), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=BulkInputSerializer, responses={201: BulkResponseSerializer, 200: BulkResponseSerializer,
                                                            **ERROR_RESPONSES},

@@ -1,12 +1,14 @@
-"""The reporters' API shapes. Input serializers only check types; the services check meaning."""
+"""The reporters' API shapes. Input serializers only check types; the services check meaning.
+
+The output serializers declare the shapes for the schema; filing/representation.py makes their values.
+"""
 
 from __future__ import annotations
-
-import copy
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from filing import representation
 from filing.inputs import CourtOrderInput, ItemInput, RequestInput
 from reports import limits
 from reports.models import (
@@ -21,28 +23,6 @@ from reports.models import (
     TakedownRequest,
     Urgency,
 )
-from review.timeline import request_timeline
-
-
-class FieldsBuiltOnce:
-    """A model serializer whose fields are worked out from the model once per class, then made anew for each use.
-
-    DRF inspects the model anew for every serializer it makes (each answer makes several: the
-    request, its items, messages, evidence); its fields never vary here by caller or instance.
-    Each use still gets its own field objects, since a field is bound to the serializer using it:
-    a field is made again from the arguments it was made with (as DRF's own copy does, without
-    deep-copying arguments that no field changes), a nested serializer is copied whole.
-    """
-
-    _fields_built: dict[type, dict] = {}
-
-    def get_fields(self):
-        built = FieldsBuiltOnce._fields_built.get(type(self))
-        if built is None:
-            built = FieldsBuiltOnce._fields_built[type(self)] = super().get_fields()
-        return {name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer)
-                else field.__class__(*field._args, **field._kwargs) for name, field in built.items()}
-
 
 # --- Input ---------------------------------------------------------------------------------
 
@@ -161,7 +141,7 @@ class DecisionSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField()
 
 
-class RequestItemSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+class RequestItemSerializer(serializers.ModelSerializer):
     content_id = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
 
@@ -170,11 +150,10 @@ class RequestItemSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         fields = ["position", "content_id", "url", "snapshot", "snapshot_sha256", "decision"]
 
     def get_content_id(self, item) -> str | None:
-        return item.content.code if item.content_id else None
+        return representation.item_content_id(item)
 
     def get_decision(self, item) -> DecisionSerializer(allow_null=True):
-        decisions = list(item.decisions.all())
-        return DecisionSerializer(decisions[-1]).data if decisions else None
+        return representation.decision(item)
 
 
 class CheckSerializer(serializers.Serializer):
@@ -186,7 +165,7 @@ class CheckSerializer(serializers.Serializer):
     round = serializers.IntegerField()
 
 
-class MessageSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+class MessageSerializer(serializers.ModelSerializer):
     from_platform = serializers.SerializerMethodField()
 
     class Meta:
@@ -194,10 +173,10 @@ class MessageSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         fields = ["kind", "body", "created_at", "from_platform"]
 
     def get_from_platform(self, message) -> bool:
-        return message.kind == RequestMessage.Kind.INFO_REQUEST
+        return representation.from_platform(message)
 
 
-class EvidenceSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+class EvidenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Evidence
         fields = ["id", "kind", "original_name", "content_type", "size", "sha256", "uploaded_at"]
@@ -220,7 +199,7 @@ class CourtOrderOutSerializer(serializers.Serializer):
     date = serializers.DateField(allow_null=True)
 
 
-class RequestSummarySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+class RequestSummarySerializer(serializers.ModelSerializer):
     agency = serializers.CharField(source="agency.code")
     jurisdiction = serializers.CharField(source="agency.jurisdiction_id")
 
@@ -229,6 +208,10 @@ class RequestSummarySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         fields = ["reference", "status", "agency", "jurisdiction", "category", "requested_action", "urgency",
                   "submission_method", "external_id", "queue", "priority", "sla_due_at", "outcome", "created_at",
                   "submitted_at", "decided_at", "last_activity_at"]
+
+    def to_representation(self, instance):
+        # The fields above declare the shape; filing/representation.py makes the values.
+        return representation.request_summary(instance)
 
 
 class RequestDetailSerializer(RequestSummarySerializer):
@@ -246,22 +229,20 @@ class RequestDetailSerializer(RequestSummarySerializer):
             "workflow_version", "rules_version", "screening_round", "review_round", "missing_parts", "checks",
             "items", "messages", "evidence", "timeline"]
 
+    def to_representation(self, instance):
+        return representation.request_detail(instance)
+
     def get_legal_basis(self, request) -> list[str]:
-        return [citation.provision.code for citation in request.citations.all()]
+        return representation.legal_basis(request)
 
     def get_court_order(self, request) -> CourtOrderOutSerializer(allow_null=True):
-        if not request.has_court_order:
-            return None
-        return {"court": request.court_name, "case_number": request.court_case_number,
-                "date": request.court_order_date.isoformat() if request.court_order_date else None}
+        return representation.court_order(request)
 
     def get_checks(self, request) -> CheckSerializer(many=True):
-        # The latest screening round's checks: what the current route rests on.
-        results = [r for r in request.check_results.all() if r.round == request.screening_round]
-        return CheckSerializer(results, many=True).data
+        return representation.checks(request)
 
     def get_timeline(self, request) -> TimelineEntrySerializer(many=True):
-        return TimelineEntrySerializer(request_timeline(request), many=True).data
+        return representation.timeline(request)
 
 
 class BulkResultSerializer(serializers.Serializer):
