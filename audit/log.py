@@ -14,6 +14,7 @@ import bisect
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from celery import current_app
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.utils import timezone
 from audit import merkle, signing
 from audit.canonical import canonical_bytes, event_document
 from audit.models import AuditEvent, Checkpoint, Cosignature, LogEntry, PendingSeal, TreeNode
+from reports import statements
 
 logger = logging.getLogger(__name__)
 
@@ -233,8 +235,18 @@ class SealStatus:
 
 
 def seal_status(event_ids: Iterable[int]) -> dict[int, SealStatus]:
-    """Each event's log index and first checkpoint, in two queries."""
+    """Each event's log index and first checkpoint: one statement on PostgreSQL, two queries elsewhere.
+
+    Every answer that shows a request's timeline asks this; on PostgreSQL it is a statement written
+    once (reports.statements) that also finds each leaf's first checkpoint, the smallest tree size
+    above its index.
+    """
     ids = list(event_ids)
+    if connection.vendor == "postgresql":
+        with statements.server_bound_cursor() as cursor:
+            cursor.execute(_seal_status_sql(), [ids])
+            found = {event_id: SealStatus(index, size) for event_id, index, size in cursor.fetchall()}
+        return {event_id: found.get(event_id, SealStatus(None, None)) for event_id in ids}
     indexes = dict(LogEntry.objects.filter(event_id__in=ids).values_list("event_id", "index"))
     sizes: list[int] = []
     if indexes:
@@ -249,6 +261,16 @@ def seal_status(event_ids: Iterable[int]) -> dict[int, SealStatus]:
             size = sizes[position] if position < len(sizes) else None
         status[event_id] = SealStatus(index, size)
     return status
+
+
+@lru_cache(maxsize=1)
+def _seal_status_sql() -> str:
+    table, column = statements.table, statements.column
+    index, tree_size = column(LogEntry, "index"), column(Checkpoint, "tree_size")
+    # Only quoted names from the models' metadata are spliced in.
+    return (f"SELECT e.{column(LogEntry, 'event')}, e.{index}, "  # noqa: S608
+            f"(SELECT min(c.{tree_size}) FROM {table(Checkpoint)} c WHERE c.{tree_size} > e.{index}) "
+            f"FROM {table(LogEntry)} e WHERE e.{column(LogEntry, 'event')} = ANY(%s)")
 
 
 # --- Verification ----------------------------------------------------------------------------

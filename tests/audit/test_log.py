@@ -290,6 +290,23 @@ def test_after_a_run_of_many_requests_every_event_is_sealed(celery_worker, kz_re
 
 
 @pytest.mark.django_db
+def test_each_sealed_event_names_the_first_checkpoint_whose_tree_holds_it(kz_reporter):
+    file_requests(kz_reporter, 2)
+    first = log.log_seal()
+    file_requests(kz_reporter, 1)
+    second = log.log_seal()
+    file_requests(kz_reporter, 1)
+    events = list(AuditEvent.objects.order_by("id").values_list("id", flat=True))
+
+    status = log.seal_status([*events, 10**9])
+
+    assert (first.tree_size, second.tree_size) == (2, 3)
+    assert [(status[e].log_index, status[e].checkpoint_size) for e in events] == [
+        (0, 2), (1, 2), (2, 3), (None, None)]
+    assert status[10**9] == log.SealStatus(None, None)
+
+
+@pytest.mark.django_db
 def test_a_requests_timeline_shows_which_events_are_sealed_and_in_which_checkpoint(kz_reporter):
     from reports.models import TakedownRequest
     from review.timeline import request_timeline
