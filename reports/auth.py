@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
-from reports import lockout, statements
+from reports import lockout, statements, tenancy
 
 LOCKED_MESSAGE = (f"Too many failed log-ins. For your security this account is locked for "
                   f"{int(lockout.LOCKOUT.total_seconds() // 60)} minutes; try again later or reset your password.")
@@ -45,6 +45,8 @@ class LockoutBackend(ModelBackend):
         if row is None:
             return None
         (user,) = statements.instances(row, (model,))
+        account = tenancy.reporter_account_from(row[len(model._meta.concrete_fields):])
+        statements.related_set(user, "reporter_account", account)
         return user if self.user_can_authenticate(user) else None
 
 
@@ -83,21 +85,28 @@ class TokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         token, user = statements.instances(row, (Token, get_user_model()))
         statements.related_set(token, "user", user)
+        statements.related_set(user, "reporter_account", tenancy.reporter_account_from(
+            row[len(Token._meta.concrete_fields) + len(user._meta.concrete_fields):]))
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         return user, token
 
 
+# The user's reporter account is read with the user (none for staff and auditors): the reporters' API and
+# the portal ask for it on every call (reports.tenancy.reporter_account_for).
+
 @lru_cache(maxsize=1)
 def _token_statement() -> str:
     table, column, user = statements.table, statements.column, get_user_model()
-    return (f"SELECT {statements.columns(Token, 't')}, {statements.columns(user, 'u')} "  # noqa: S608
+    account_columns, account_joins = tenancy.reporter_account_joins("u")
+    return (f"SELECT {statements.columns(Token, 't')}, {statements.columns(user, 'u')}, {account_columns} "  # noqa: S608
             f"FROM {table(Token)} t JOIN {table(user)} u ON u.{column(user, 'pk')} = t.{column(Token, 'user')} "
-            f"WHERE t.{column(Token, 'pk')} = %s")
+            f"{account_joins} WHERE t.{column(Token, 'pk')} = %s")
 
 
 @lru_cache(maxsize=1)
 def _user_statement() -> str:
     user = get_user_model()
-    return (f"SELECT {statements.columns(user, 'u')} FROM {statements.table(user)} u "  # noqa: S608
-            f"WHERE u.{statements.column(user, 'pk')} = %s")
+    account_columns, account_joins = tenancy.reporter_account_joins("u")
+    return (f"SELECT {statements.columns(user, 'u')}, {account_columns} FROM {statements.table(user)} u "  # noqa: S608
+            f"{account_joins} WHERE u.{statements.column(user, 'pk')} = %s")

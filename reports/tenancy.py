@@ -81,12 +81,19 @@ def membership_for(user) -> ExerciseMembership | None:
 def reporter_account_for(user) -> ReporterAccount | None:
     """The person's reporter account with its agency, the agency's jurisdiction and its exercise (one query).
 
-    Every call of the reporters' API asks; on PostgreSQL it is a statement written once.
+    Every call of the reporters' API and every portal page asks. On PostgreSQL the user is read with
+    the account already (reports.auth, through ``reporter_account_joins``), so asking costs no query;
+    otherwise it is one statement written once.
     """
     if user is None or not user.is_authenticated:
         return None
-    if connection.vendor == "postgresql":
-        account = _reporter_account_read(user.pk)
+    known = user._state.fields_cache
+    if "reporter_account" in known:  # read with the user, as select_related would have
+        account = known["reporter_account"]
+    elif connection.vendor == "postgresql":
+        with statements.server_bound_cursor() as cursor:
+            cursor.execute(_reporter_account_statement(), [user.pk])
+            account = reporter_account_from(cursor.fetchone() or [None])
     else:
         account = ReporterAccount.objects.select_related("agency__jurisdiction", "exercise").filter(user=user).first()
     if account is None:
@@ -96,14 +103,33 @@ def reporter_account_for(user) -> ReporterAccount | None:
     return account
 
 
-def _reporter_account_read(user_id: int) -> ReporterAccount | None:
-    with statements.server_bound_cursor() as cursor:
-        cursor.execute(_reporter_account_statement(), [user_id])
-        row = cursor.fetchone()
-    if row is None:
+ACCOUNT_MODELS = (ReporterAccount, Agency, Jurisdiction, Exercise)
+
+
+@lru_cache(maxsize=4)
+def reporter_account_joins(user_alias: str) -> tuple[str, str]:
+    """The columns and joins that read the reporter account of the user aliased ``user_alias`` (PostgreSQL).
+
+    The columns are the account's, its agency's, the agency's jurisdiction's and the exercise's, in
+    turn, all NULL for someone without an account; ``reporter_account_from`` makes them instances.
+    """
+    table, column = statements.table, statements.column
+    user = ReporterAccount._meta.get_field("user").related_model
+    columns = ", ".join(statements.columns(model, alias) for model, alias in zip(ACCOUNT_MODELS, "raje", strict=True))
+    joins = (f"LEFT JOIN {table(ReporterAccount)} r "
+             f"ON r.{column(ReporterAccount, 'user')} = {user_alias}.{column(user, 'pk')} "
+             f"LEFT JOIN {table(Agency)} a ON a.{column(Agency, 'pk')} = r.{column(ReporterAccount, 'agency')} "
+             f"LEFT JOIN {table(Jurisdiction)} j "
+             f"ON j.{column(Jurisdiction, 'pk')} = a.{column(Agency, 'jurisdiction')} "
+             f"LEFT JOIN {table(Exercise)} e ON e.{column(Exercise, 'pk')} = r.{column(ReporterAccount, 'exercise')}")
+    return columns, joins
+
+
+def reporter_account_from(row) -> ReporterAccount | None:
+    """The account (with its agency, jurisdiction and exercise) from ``reporter_account_joins``' columns."""
+    if row[0] is None:
         return None
-    account, agency, jurisdiction, exercise = statements.instances(
-        row, (ReporterAccount, Agency, Jurisdiction, Exercise))
+    account, agency, jurisdiction, exercise = statements.instances(row, ACCOUNT_MODELS)
     statements.related_set(agency, "jurisdiction", jurisdiction)
     statements.related_set(account, "agency", agency)
     statements.related_set(account, "exercise", exercise)
@@ -112,15 +138,10 @@ def _reporter_account_read(user_id: int) -> ReporterAccount | None:
 
 @lru_cache(maxsize=1)
 def _reporter_account_statement() -> str:
-    table, column = statements.table, statements.column
-    return (f"SELECT {statements.columns(ReporterAccount, 'r')}, {statements.columns(Agency, 'a')}, "  # noqa: S608
-            f"{statements.columns(Jurisdiction, 'j')}, {statements.columns(Exercise, 'e')} "
-            f"FROM {table(ReporterAccount)} r "
-            f"JOIN {table(Agency)} a ON a.{column(Agency, 'pk')} = r.{column(ReporterAccount, 'agency')} "
-            f"JOIN {table(Jurisdiction)} j "
-            f"ON j.{column(Jurisdiction, 'pk')} = a.{column(Agency, 'jurisdiction')} "
-            f"JOIN {table(Exercise)} e ON e.{column(Exercise, 'pk')} = r.{column(ReporterAccount, 'exercise')} "
-            f"WHERE r.{column(ReporterAccount, 'user')} = %s")
+    user = ReporterAccount._meta.get_field("user").related_model
+    columns, joins = reporter_account_joins("u")
+    return (f"SELECT {columns} FROM {statements.table(user)} u {joins} "  # noqa: S608
+            f"WHERE u.{statements.column(user, 'pk')} = %s")
 
 
 def require_exercise_open(exercise: Exercise) -> None:

@@ -8,6 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reports.auth import TokenAuthentication
+from reports.models import ReporterAccount
 
 
 @pytest.mark.django_db
@@ -51,6 +52,33 @@ def test_the_sessions_user_is_read_in_one_query_and_an_inactive_one_is_no_one(dj
     assert (found.pk, found.username, found.password) == (user.pk, user.username, user.password)
     assert LockoutBackend().get_user(str(inactive.pk)) is None
     assert LockoutBackend().get_user("999999") is None
+
+
+@pytest.mark.django_db
+def test_the_callers_reporter_account_comes_with_them_in_the_same_query(kz_reporter, auditor,
+                                                                       django_assert_max_num_queries):
+    from django.db import connection
+    from django.forms.models import model_to_dict
+
+    from reports.auth import LockoutBackend
+    from reports.tenancy import reporter_account_for
+
+    expected = ReporterAccount.objects.select_related("agency__jurisdiction", "exercise").get(pk=kz_reporter.pk)
+    by_token, _token = TokenAuthentication().authenticate_credentials(Token.objects.create(user=kz_reporter.user).key)
+    by_session = LockoutBackend().get_user(str(kz_reporter.user.pk))
+    staff, _token = TokenAuthentication().authenticate_credentials(Token.objects.create(user=auditor).key)
+    # On PostgreSQL the account was read with the user; elsewhere asking is one query.
+    asking = 0 if connection.vendor == "postgresql" else 1
+
+    for user in (by_token, by_session):
+        with django_assert_max_num_queries(asking):
+            account = reporter_account_for(user)
+            agency, jurisdiction, exercise = account.agency, account.agency.jurisdiction, account.exercise
+        assert account.user is user
+        assert [model_to_dict(m) for m in (account, agency, jurisdiction, exercise)] == [model_to_dict(m) for m in (
+            expected, expected.agency, expected.agency.jurisdiction, expected.exercise)]
+    with django_assert_max_num_queries(asking):
+        assert reporter_account_for(staff) is None
 
 
 @pytest.mark.django_db
