@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from reports.models import ContentItem, Exercise, LegalProvision, ReporterAccount, RequestItem, TakedownRequest
+from reports import statements
+from reports.models import (
+    Agency,
+    ContentItem,
+    Exercise,
+    LegalProvision,
+    ReporterAccount,
+    RequestItem,
+    TakedownRequest,
+)
 from review.models import CheckResult, Decision
 
 
@@ -23,6 +36,47 @@ def request_detail_queryset() -> QuerySet[TakedownRequest]:
 def requests_for_agency(*, reporter: ReporterAccount) -> QuerySet[TakedownRequest]:
     """The requests a reporter may see: their own agency's, in their own exercise."""
     return TakedownRequest.objects.filter(exercise=reporter.exercise, agency=reporter.agency)
+
+
+def agency_request(reporter: ReporterAccount, *, reference: str | None = None, pk: int | None = None,
+                   lock: bool = False) -> TakedownRequest:
+    """One of the agency's requests (``requests_for_agency``) by reference or id, with agency, exercise and submitter.
+
+    Raises DoesNotExist for another agency's request, exactly as for a missing one. ``lock`` holds the
+    request's row (not its agency's or exercise's) until the transaction ends. Every form POST and
+    follow-up reads its request so; on PostgreSQL it is a statement written once.
+    """
+    key = "reference" if reference is not None else "pk"
+    if connection.vendor != "postgresql":
+        found = requests_for_agency(reporter=reporter).select_related("agency", "exercise", "submitted_by")
+        if lock:
+            found = found.select_for_update(of=("self",))
+        return found.get(**{key: reference if reference is not None else pk})
+    with statements.server_bound_cursor() as cursor:
+        cursor.execute(_agency_request_statement(key, lock),
+                       [reporter.exercise_id, reporter.agency_id, reference if reference is not None else pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise TakedownRequest.DoesNotExist("No such request in the agency's records.")
+    request, agency, exercise, submitter = statements.instances(
+        row, (TakedownRequest, Agency, Exercise, get_user_model()))
+    for name, related in (("agency", agency), ("exercise", exercise), ("submitted_by", submitter)):
+        statements.related_set(request, name, related)
+    return request
+
+
+@lru_cache(maxsize=4)
+def _agency_request_statement(key: str, lock: bool) -> str:
+    table, column, user = statements.table, statements.column, get_user_model()
+    # The same conditions as requests_for_agency: the reporter's exercise and agency.
+    return (f"SELECT {statements.columns(TakedownRequest, 't')}, {statements.columns(Agency, 'a')}, "  # noqa: S608
+            f"{statements.columns(Exercise, 'e')}, {statements.columns(user, 'u')} "
+            f"FROM {table(TakedownRequest)} t "
+            f"JOIN {table(Agency)} a ON a.{column(Agency, 'pk')} = t.{column(TakedownRequest, 'agency')} "
+            f"JOIN {table(Exercise)} e ON e.{column(Exercise, 'pk')} = t.{column(TakedownRequest, 'exercise')} "
+            f"JOIN {table(user)} u ON u.{column(user, 'pk')} = t.{column(TakedownRequest, 'submitted_by')} "
+            f"WHERE t.{column(TakedownRequest, 'exercise')} = %s AND t.{column(TakedownRequest, 'agency')} = %s "
+            f"AND t.{column(TakedownRequest, key)} = %s" + (" FOR UPDATE OF t" if lock else ""))
 
 
 def request_for_reporter(*, reporter: ReporterAccount, reference: str) -> TakedownRequest:

@@ -12,6 +12,7 @@ from filing.services.storing import (
     item_snapshot_take,
     items_store,
     new_item,
+    own_request_locked,
     provisions_cite,
     request_insert,
     require_can_file,
@@ -44,7 +45,7 @@ def request_draft_save(*, reporter: ReporterAccount, data: RequestInput,
             request_insert(draft)
             events.request_drafted_event(request=draft, actor=reporter.user)
         else:
-            draft = TakedownRequest.objects.select_for_update().get(pk=draft.pk, agency=reporter.agency)
+            draft = own_request_locked(reporter, draft)
             if draft.status != Status.DRAFT:
                 raise transitions.IllegalTransition(f"{draft.reference} is no longer a draft.")
             fields_apply(draft, data)
@@ -77,9 +78,8 @@ def request_submit(*, reporter: ReporterAccount, draft: TakedownRequest) -> Take
     """Submit a draft: validate it in full, snapshot its items, and send it to screening."""
     require_can_file(reporter)
     with transaction.atomic():
-        # The submitted event names the agency, exercise and submitter: read them with the row (locking only it).
-        draft = (TakedownRequest.objects.select_for_update(of=("self",))
-                 .select_related("agency", "exercise", "submitted_by").get(pk=draft.pk, agency=reporter.agency))
+        # The submitted event names the agency, exercise and submitter: they are read with the row (locking only it).
+        draft = own_request_locked(reporter, draft)
         # The draft's items and citations are read once: to check them and to snapshot the posts.
         items = list(draft.items.select_related("content__author"))
         citations = list(draft.citations.select_related("provision"))

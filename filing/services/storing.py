@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from audit.canonical import canonical_bytes
 from filing.inputs import CourtOrderInput, RequestInput, Resolved
+from filing.selectors import agency_request
 from reports.errors import InvalidInput, NotAllowed
 from reports.limits import MAX_MESSAGE_CHARS
 from reports.models import CitedProvision, ContentItem, LegalProvision, ReporterAccount, RequestItem, TakedownRequest
@@ -152,7 +153,8 @@ def related_known(instance, **related: Sequence) -> None:
 
 
 def own_request_locked(reporter: ReporterAccount, request: TakedownRequest) -> TakedownRequest:
-    return TakedownRequest.objects.select_for_update().get(pk=request.pk, agency=reporter.agency)
+    """The agency's request read again with its row locked, for a change made in the caller's transaction."""
+    return agency_request(reporter, pk=request.pk, lock=True)
 
 
 def message_body(body: str, field_name: str = "message") -> str:

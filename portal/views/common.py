@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from filing.selectors import request_for_reporter, requests_for_agency
+from filing.selectors import agency_request, request_for_reporter
 from reports.models import ReporterAccount, TakedownRequest
 from reports.tenancy import reporter_account_for
 
@@ -44,7 +44,7 @@ def own_request_or_404(account: ReporterAccount, reference: str, *, detail: bool
     try:
         if detail:
             return request_for_reporter(reporter=account, reference=reference)
-        return requests_for_agency(reporter=account).select_related("agency", "exercise").get(reference=reference)
+        return agency_request(account, reference=reference)
     except TakedownRequest.DoesNotExist:
         raise Http404("No such request in your agency's records.") from None
 

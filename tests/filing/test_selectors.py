@@ -1,0 +1,61 @@
+"""One of the agency's requests, as every form POST and follow-up reads it: a tenancy filter, by reference or id."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.forms.models import model_to_dict
+
+from filing.selectors import agency_request, requests_for_agency
+from reports.models import ReporterAccount, TakedownRequest
+from tests.builders import filed
+from tests.factories import UserFactory
+
+
+@pytest.mark.django_db
+def test_the_agencys_request_comes_with_its_agency_exercise_and_submitter(kz_reporter, harmless_content_code,
+                                                                          django_assert_num_queries):
+    request = filed(kz_reporter, harmless_content_code)
+    expected = requests_for_agency(reporter=kz_reporter).select_related("agency", "exercise", "submitted_by").get(
+        pk=request.pk)
+
+    for found in (agency_request(kz_reporter, reference=request.reference), agency_request(kz_reporter, pk=request.pk)):
+        with django_assert_num_queries(0):
+            related = [found.agency, found.exercise, found.submitted_by]
+        assert [model_to_dict(m) for m in (found, *related)] == [model_to_dict(m) for m in (
+            expected, expected.agency, expected.exercise, expected.submitted_by)]
+        assert found.reference == request.reference
+
+
+@pytest.mark.django_db
+def test_another_agencys_or_exercises_request_is_missing_like_an_unknown_one(kz_reporter, kz_prosecutor,
+                                                                             harmless_content_code, classroom):
+    request = filed(kz_reporter, harmless_content_code)
+    # A reporter of the same agency in another exercise (a classroom's copy of the scenario) sees none of it.
+    elsewhere = ReporterAccount(user=UserFactory(username="misd-elsewhere"), agency=kz_reporter.agency,
+                                exercise=classroom.exercise)
+
+    for reporter, key in ((kz_prosecutor, {"reference": request.reference}), (kz_prosecutor, {"pk": request.pk}),
+                          (elsewhere, {"reference": request.reference}), (kz_reporter, {"reference": "CRS-2021-9"})):
+        with pytest.raises(TakedownRequest.DoesNotExist):
+            agency_request(reporter, **key)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_read_holds_the_request_row_and_not_its_agencys(kz_reporter, harmless_content_code):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite locks the whole database")
+    import psycopg
+
+    request = filed(kz_reporter, harmless_content_code)
+    settings = connection.settings_dict
+    other = psycopg.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"],
+                            port=settings["PORT"] or 5432, autocommit=True)
+    try:
+        with transaction.atomic():
+            agency_request(kz_reporter, pk=request.pk, lock=True)
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute("SELECT 1 FROM reports_takedownrequest WHERE id = %s FOR UPDATE NOWAIT", [request.pk])
+            other.execute("SELECT 1 FROM reports_agency WHERE id = %s FOR UPDATE NOWAIT", [kz_reporter.agency_id])
+    finally:
+        other.close()
