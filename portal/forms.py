@@ -110,8 +110,8 @@ REQUEST_FIELDS = {
 
 
 def provision_choices(jurisdiction_code: str) -> list[tuple[str, str]]:
-    return [(p.code, f"{p.code} — {p.title}")
-            for p in LegalProvision.objects.filter(jurisdiction_id=jurisdiction_code).order_by("code")]
+    provisions = LegalProvision.objects.filter(jurisdiction_id=jurisdiction_code).order_by("code")
+    return [(code, f"{code} — {title}") for code, title in provisions.values_list("code", "title")]
 
 
 class CourtOrderFields(forms.Form):

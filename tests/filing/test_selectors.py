@@ -59,3 +59,22 @@ def test_a_locked_read_holds_the_request_row_and_not_its_agencys(kz_reporter, ha
             other.execute("SELECT 1 FROM reports_agency WHERE id = %s FOR UPDATE NOWAIT", [kz_reporter.agency_id])
     finally:
         other.close()
+
+
+@pytest.mark.django_db
+def test_what_a_stored_request_states_is_read_in_one_query_as_the_orm_reads_it(kz_reporter, django_assert_num_queries):
+    from filing.inputs import ItemInput, request_as_input
+
+    request = filed(kz_reporter, "kz-0012", "kz-0007", legal_basis=["KZ-CC-174", "KZ-CC-130"])
+    url = "https://elsewhere.example/post/1"
+    request.items.create(position=3, url=url, snapshot={})
+    stored = TakedownRequest.objects.get(pk=request.pk)
+
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        read = request_as_input(stored)
+    through_the_orm = request_as_input(stored, items=list(stored.items.select_related("content")),
+                                       citations=list(stored.citations.select_related("provision")))
+
+    assert read == through_the_orm
+    assert read.items == [ItemInput("kz-0012"), ItemInput("kz-0007"), ItemInput(url=url)]
+    assert read.legal_basis == ["KZ-CC-174", "KZ-CC-130"]
