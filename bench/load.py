@@ -155,7 +155,8 @@ def reference_in(url: str) -> str:
 
 def run_clients(clients: int, per_client: int, make: Callable[[int], object],
                 step: Callable[[object, int], list[tuple[str, float]]],
-                think: float = 0.0, processes: int = 1) -> tuple[dict[str, list[float]], float]:
+                think: float = 0.0, processes: int = 1,
+                on_start: Callable[[], object] | None = None) -> tuple[dict[str, list[float]], float]:
     """Run ``clients`` clients, each calling ``step`` ``per_client`` times on its own state from ``make``.
 
     ``step`` returns (label, milliseconds) samples. With ``think`` > 0 each client pauses a random
@@ -165,11 +166,14 @@ def run_clients(clients: int, per_client: int, make: Callable[[int], object],
     turns at its interpreter lock, so a fast answer waits for other clients' parsing and the cheap
     baseline is capped by the load generator rather than the server. Returns the samples by label
     and the wall time; ``last_client_cpu_s`` keeps the CPU seconds the clients themselves used.
+    ``on_start`` is called once every client is made (logged in) and connected, as the timing
+    starts: the server's CPU counted from there leaves the log-ins out.
     """
     global last_client_cpu_s
     processes = max(1, min(processes, clients))
     if processes == 1:
-        samples, seconds, last_client_cpu_s = _run_threads(range(clients), per_client, make, step, think, None)
+        samples, seconds, last_client_cpu_s = _run_threads(range(clients), per_client, make, step, think, None,
+                                                           on_start)
         return samples, seconds
     context = multiprocessing.get_context("fork")
     ready = context.Barrier(processes + 1)
@@ -179,6 +183,8 @@ def run_clients(clients: int, per_client: int, make: Callable[[int], object],
     for child in children:
         child.start()
     ready.wait(timeout=120)
+    if on_start is not None:
+        on_start()
     start = time.perf_counter()
     outcomes = [results.get(timeout=3600) for _ in children]
     seconds = time.perf_counter() - start
@@ -206,7 +212,8 @@ def _client_process(numbers, per_client, make, step, think, ready, results) -> N
         results.put(RuntimeError(f"client process failed: {exc!r}"))
 
 
-def _run_threads(numbers, per_client: int, make, step, think: float, ready) -> tuple[dict, float, float]:
+def _run_threads(numbers, per_client: int, make, step, think: float, ready,
+                 on_start=None) -> tuple[dict, float, float]:
     states = [make(number) for number in numbers]
     samples: dict[str, list[float]] = {}
     lock = threading.Lock()
@@ -235,6 +242,8 @@ def _run_threads(numbers, per_client: int, make, step, think: float, ready) -> t
         thread.start()
     if ready is not None:
         ready.wait(timeout=120)  # every process has its clients connected: start together
+    elif on_start is not None:
+        on_start()
     random.seed()  # forked processes would otherwise think alike
     cpu = time.process_time()
     barrier.wait()
