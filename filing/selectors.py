@@ -46,15 +46,15 @@ def agency_request(reporter: ReporterAccount, *, reference: str | None = None, p
     request's row (not its agency's or exercise's) until the transaction ends. Every form POST and
     follow-up reads its request so; on PostgreSQL it is a statement written once.
     """
-    key = "reference" if reference is not None else "pk"
+    key, value = ("reference", reference) if reference is not None else ("pk", pk)
     if connection.vendor != "postgresql":
         found = requests_for_agency(reporter=reporter).select_related("agency", "exercise", "submitted_by")
         if lock:
             found = found.select_for_update(of=("self",))
-        return found.get(**{key: reference if reference is not None else pk})
+        return found.get(**{key: value})
     with statements.server_bound_cursor() as cursor:
         cursor.execute(_agency_request_statement(key, lock),
-                       [reporter.exercise_id, reporter.agency_id, reference if reference is not None else pk])
+                       [reporter.exercise_id, reporter.agency_id, value])
         row = cursor.fetchone()
     if row is None:
         raise TakedownRequest.DoesNotExist("No such request in the agency's records.")
