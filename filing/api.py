@@ -36,7 +36,8 @@ from filing.serializers import (
     RequestSummarySerializer,
     RespondInputSerializer,
     WithdrawInputSerializer,
-    request_input_from,
+    bulk_input_checked,
+    request_input_checked,
 )
 from filing.services import (
     bulk_file_idempotent,
@@ -162,9 +163,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                    description="File a takedown request. Sending an external_id already used by your agency "
                                "returns the first request (200) and files nothing.")
     def create(self, request):
-        serializer = RequestInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        filed, created = request_file(reporter=self.reporter, data=serializer.to_input(),
+        filed, created = request_file(reporter=self.reporter, data=request_input_checked(request.data),
                                       method=SubmissionMethod.API)
         if not created:
             return self._detail(filed)
@@ -180,9 +179,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                                "(requests.3.category).")
     @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request):
-        serializer = BulkInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        batch = [request_input_from(item) for item in serializer.validated_data["requests"]]
+        batch = bulk_input_checked(request.data)
         response, replayed = bulk_file_idempotent(
             reporter=self.reporter, batch=batch, idempotency_key=request.headers.get("Idempotency-Key"),
             body_sha256=hashlib.sha256(request.body).hexdigest())
