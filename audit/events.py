@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
-from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 
 from audit import inserts
 from audit.canonical import canonical_bytes, event_document
 from audit.models import AuditEvent, PendingSeal
-from reports import roles
+from reports import roles, statements
 from reports.statements import server_bound_cursor
 
 # What an event row holds, in the order ``NewEvent`` keeps it (attribute names of AuditEvent's fields).
@@ -66,46 +68,85 @@ def _record_one(event: NewEvent) -> AuditEvent:
     return AuditEvent(pk=pk, **event._asdict())
 
 
-def _record_all(events: list[NewEvent]) -> list[int]:
+def _record_all(events: list[NewEvent], written_with: Sequence[Sequence[Model]] = ()) -> list[int]:
     """Store events, in their order, with their PendingSeal rows; returns their ids, in the same order.
 
+    ``written_with``: new model instances (one model per group, ids taken already or not) that the
+    change these events record writes, stored first; each instance is then marked stored, with its id.
+
     On PostgreSQL a few events are one statement (the event rows and their seal rows in one
-    ``INSERT ... RETURNING``), a batch three (ids from the sequence, a ``COPY`` of the events, a
-    ``COPY`` of their seal rows: audit/inserts.py); elsewhere two ``bulk_create``s.
+    ``INSERT ... RETURNING``), with the few rows of ``written_with`` in the same statement; a batch
+    three (ids from the sequence, a ``COPY`` of the events, a ``COPY`` of their seal rows:
+    audit/inserts.py), after an insert per group; elsewhere ``bulk_create``s.
     """
+    groups = [group for group in written_with if group]
     if not events:
+        for group in groups:
+            _instances_insert(group)
         return []
     # Queued for the transparency log in the same transaction: an event is sealed exactly when it exists.
     if not inserts.copy_supported():
+        for group in groups:
+            _instances_insert(group)
         ids = inserts.rows_insert(AuditEvent, EVENT_FIELDS, events, with_ids=True)
         PendingSeal.objects.bulk_create(PendingSeal(event_id=pk) for pk in ids)
         return ids
-    if len(events) < inserts.COPY_MIN_ROWS:
-        return _insert_sealed(events)
+    if len(events) < inserts.COPY_MIN_ROWS and all(len(group) < inserts.COPY_MIN_ROWS for group in groups):
+        return _insert_sealed(events, groups)
+    for group in groups:
+        _instances_insert(group)
     ids = inserts.rows_insert(AuditEvent, EVENT_FIELDS, events, with_ids=True)
     inserts.rows_insert(PendingSeal, ("event_id",), [(pk,) for pk in ids])
     return ids
 
 
-_EVENT_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)"
+def _instances_insert(group: Sequence[Model]) -> None:
+    if inserts.copy_supported():
+        inserts.instances_insert(group)
+    else:
+        type(group[0]).objects.bulk_create(group)
 
 
-def _insert_sealed(events: list[NewEvent]) -> list[int]:
-    """A few events and their PendingSeal rows in one statement (PostgreSQL)."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(AuditEvent._meta.get_field(name).column) for name in EVENT_FIELDS)
-    params: list = []
-    for event in events:
-        params.extend(event._replace(payload=inserts.json_text(event.payload)))
+def _insert_sealed(events: list[NewEvent], groups: Sequence[Sequence[Model]] = ()) -> list[int]:
+    """A few events and their PendingSeal rows in one statement (PostgreSQL), after the few rows of ``groups``.
+
+    Each table's rows are one ``INSERT`` in the statement's ``WITH`` list (PostgreSQL runs every
+    one), taking its rows from one JSON parameter (``inserts.recordset_insert``): the statement's text
+    depends only on which tables it writes, so it is prepared once whatever the number of rows. Rows
+    that refer to others (an item to its request) are checked at commit, as Django's foreign keys are
+    deferred. The statement returns each new id with its group's number.
+    """
+    written_first, params, returning = [], [], []
+    for number, group in enumerate(groups):
+        sql, rows, with_ids = inserts.recordset_insert(group)
+        written_first.append(f"rows{number} AS ({sql}), ")
+        params.append(rows)
+        if with_ids:
+            returning.append(f" UNION ALL SELECT {number}, id FROM rows{number}")  # noqa: S608 (numbers only)
+    params.append(inserts.json_text([{column: inserts.json_value(value) for column, value in zip(
+        _event_columns(), event, strict=True)} for event in events]))
     with server_bound_cursor() as cursor:
-        # Only quoted names from the models' metadata and placeholders are spliced in.
+        # Only quoted names from the models' metadata and numbers are spliced in.
         cursor.execute(
-            f"WITH written AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608
-            f"VALUES {', '.join([_EVENT_ROW] * len(events))} RETURNING id) "
-            f"INSERT INTO {quote(PendingSeal._meta.db_table)} (event_id) SELECT id FROM written RETURNING event_id",
+            f"WITH {''.join(written_first)}written AS ({_events_sql()}), "  # noqa: S608
+            f"sealed AS (INSERT INTO {statements.table(PendingSeal)} (event_id) SELECT id FROM written) "
+            f"SELECT -1, id FROM written{''.join(returning)}",
             params)
-        # The rows of one VALUES list take their ids from the sequence one after the other, in order.
-        return sorted(row[0] for row in cursor.fetchall())
+        found = cursor.fetchall()
+    # Each table's rows took their ids from its sequence in the rows' order.
+    for number, group in enumerate(groups):
+        inserts.instances_written(group, sorted(pk for of, pk in found if of == number))
+    return sorted(pk for of, pk in found if of == -1)
+
+
+@lru_cache(maxsize=1)
+def _event_columns() -> tuple[str, ...]:
+    return tuple(AuditEvent._meta.get_field(name).column for name in EVENT_FIELDS)
+
+
+@lru_cache(maxsize=1)
+def _events_sql() -> str:
+    return inserts.recordset_sql(AuditEvent._meta, _event_columns(), with_ids=True)
 
 
 def _event(*, event_type: str, actor=None, role: str | None = None, request=None, exercise=None,
@@ -158,11 +199,16 @@ def request_submitted_event(*, request, actor, items, provisions, evidence=()) -
                                   evidence=evidence))
 
 
-def request_submitted_events(*, actor, filings) -> list[AuditEvent]:
-    """request_submitted for each (request, items, provisions) of a bulk filing, written together, in that order."""
+def request_submitted_events(*, actor, filings, written_with: Sequence[Sequence[Model]] = ()) -> list[AuditEvent]:
+    """request_submitted for each (request, items, provisions) of a bulk filing, written together, in that order.
+
+    ``written_with``: the filings' own new rows (requests, items, citations), if not stored yet,
+    are stored with the events (see ``_record_all``).
+    """
     written = [_submitted(request=request, actor=actor, items=items, provisions=provisions)
                for request, items, provisions in filings]
-    return [AuditEvent(pk=pk, **event._asdict()) for pk, event in zip(_record_all(written), written, strict=True)]
+    ids = _record_all(written, written_with)
+    return [AuditEvent(pk=pk, **event._asdict()) for pk, event in zip(ids, written, strict=True)]
 
 
 def _submitted(*, request, actor, items, provisions, evidence=()) -> NewEvent:

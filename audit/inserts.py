@@ -21,8 +21,11 @@ aware ``datetime``, ``None``; JSON fields take any JSON-serialisable value and a
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from contextlib import nullcontext
+from datetime import date, datetime, time
+from decimal import Decimal
 from enum import Enum
 
 from django.db import connection
@@ -89,6 +92,55 @@ def rows_insert(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
     return ids
 
 
+def recordset_insert(instances: Sequence[Model]) -> tuple[str, str, bool]:
+    """New instances of one model as one ``INSERT`` taking its rows from a single JSON parameter: (sql, json, with_ids).
+
+    The statement's text is the same however many rows there are, and it has one parameter: psycopg
+    converts it once and the server prepares it, where an ``INSERT ... VALUES`` with a placeholder per
+    value changes with the row count and, past 50 values, is converted anew on every call. The rows
+    are inserted in their order (each id is taken from the sequence as its row comes); with ids (the
+    instances have none) the statement returns them. Each field's ``pre_save`` runs as in
+    ``instances_insert``. For a statement that writes several tables at once (audit/events.py).
+    """
+    meta = type(instances[0])._meta
+    with_ids = instances[0].pk is None
+    fields = [field for field in meta.concrete_fields if not (with_ids and field.primary_key)]
+    rows = [{field.column: json_value(_stored(field.pre_save(instance, True))) for field in fields}
+            for instance in instances]
+    return recordset_sql(meta, [field.column for field in fields], with_ids), _JSON.encode(rows), with_ids
+
+
+def recordset_sql(meta, columns: Sequence[str], with_ids: bool) -> str:
+    """``INSERT INTO table (columns)`` from the rows of a JSON array (``%s``), in the array's order."""
+    quote = connection.ops.quote_name
+    table, names = quote(meta.db_table), ", ".join(quote(column) for column in columns)
+    selected = ", ".join(f"r.{quote(column)}" for column in columns)
+    returning = f" RETURNING {quote(meta.pk.column)}" if with_ids else ""
+    # Only quoted names from the model's metadata and a placeholder are spliced in.
+    return (f"INSERT INTO {table} ({names}) SELECT {selected} "  # noqa: S608
+            f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) WITH ORDINALITY AS r "
+            f"ORDER BY r.ordinality{returning}")
+
+
+def json_value(value):
+    """A column's value as JSON that PostgreSQL reads back into the column's type (``jsonb_populate_record``)."""
+    if isinstance(value, bytes | memoryview):
+        return "\\x" + bytes(value).hex()  # bytea's hex input form
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    return value
+
+
+def instances_written(instances: Sequence[Model], ids: Sequence[int]) -> None:
+    """Mark ``instances`` as stored, as ``bulk_create`` does, giving each its new id (none if ``ids`` is empty)."""
+    for position, instance in enumerate(instances):
+        if ids:
+            instance.pk = ids[position]
+        instance._state.adding, instance._state.db = False, connection.alias
+
+
 def instances_insert(instances: Sequence[Model]) -> None:
     """Insert new model instances of one model as ``bulk_create`` does, without compiling through the ORM.
 
@@ -102,26 +154,28 @@ def instances_insert(instances: Sequence[Model]) -> None:
     with_ids = instances[0].pk is None
     fields = [field for field in meta.concrete_fields if not (with_ids and field.primary_key)]
     rows = [[_stored(field.pre_save(instance, True)) for field in fields] for instance in instances]
-    ids = rows_insert(type(instances[0]), [field.attname for field in fields], rows, with_ids=with_ids)
-    for position, instance in enumerate(instances):
-        if with_ids:
-            instance.pk = ids[position]
-        instance._state.adding, instance._state.db = False, connection.alias
+    instances_written(instances, rows_insert(type(instances[0]), [field.attname for field in fields], rows,
+                                             with_ids=with_ids))
 
 
 def _stored(value):
     return value.value if isinstance(value, Enum) else value
 
 
-def _insert_values(meta, columns: list[str], json_at: list[int], rows: list, with_ids: bool) -> list[int]:
-    """A few rows as one ``INSERT ... VALUES`` (fewer round trips than taking ids and a COPY), bound on the server."""
+def _values_sql(meta, columns: list[str], json_at: list[int], count: int, with_ids: bool) -> str:
     quote = connection.ops.quote_name
     row = "(" + ", ".join("%s::jsonb" if position in json_at else "%s" for position in range(len(columns))) + ")"
     returning = f" RETURNING {quote(meta.pk.column)}" if with_ids else ""
+    # Only quoted names from the model's metadata and placeholders are spliced in.
+    return (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+            f"VALUES {', '.join([row] * count)}{returning}")
+
+
+def _insert_values(meta, columns: list[str], json_at: list[int], rows: list, with_ids: bool) -> list[int]:
+    """A few rows as one ``INSERT ... VALUES`` (fewer round trips than taking ids and a COPY), bound on the server."""
     with server_bound_cursor() as cursor:
-        # Only quoted names from the model's metadata and placeholders are spliced in.
-        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-                       f"VALUES {', '.join([row] * len(rows))}{returning}", [value for row in rows for value in row])
+        cursor.execute(_values_sql(meta, columns, json_at, len(rows), with_ids),
+                       [value for row in rows for value in row])
         # The rows of one VALUES list take their ids from the sequence one after the other, in order.
         return sorted(found[0] for found in cursor.fetchall()) if with_ids else []
 

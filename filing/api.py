@@ -168,7 +168,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if not created:
             return self._detail(filed)
         # The new request carries what was stored with it (items, citations): not read back.
-        return Response(representation.request_detail(filed), status=status.HTTP_201_CREATED)
+        return Response(representation.request_detail(filed, just_filed=True), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=BulkInputSerializer, responses={201: BulkResponseSerializer, 200: BulkResponseSerializer,
                                                            **ERROR_RESPONSES},

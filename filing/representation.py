@@ -61,8 +61,12 @@ def request_summary(request: TakedownRequest) -> dict:
     }
 
 
-def request_detail(request: TakedownRequest) -> dict:
-    """Everything a reporter sees of one request (``RequestDetailSerializer``)."""
+def request_detail(request: TakedownRequest, *, just_filed: bool = False) -> dict:
+    """Everything a reporter sees of one request (``RequestDetailSerializer``).
+
+    ``just_filed``: the request was filed by this call and holds the rows written with it; its
+    events are not in the log yet.
+    """
     return {
         **request_summary(request),
         "authority_type": _text(request.authority_type),
@@ -82,7 +86,7 @@ def request_detail(request: TakedownRequest) -> dict:
         "evidence": [{"id": piece.pk, "kind": _text(piece.kind), "original_name": piece.original_name,
                       "content_type": piece.content_type, "size": piece.size, "sha256": piece.sha256,
                       "uploaded_at": when(piece.uploaded_at)} for piece in request.evidence.all()],
-        "timeline": timeline(request),
+        "timeline": timeline(request, just_filed=just_filed),
     }
 
 
@@ -119,10 +123,10 @@ def from_platform(message: RequestMessage) -> bool:
     return message.kind == RequestMessage.Kind.INFO_REQUEST
 
 
-def timeline(request: TakedownRequest) -> list[dict]:
+def timeline(request: TakedownRequest, *, just_filed: bool = False) -> list[dict]:
     return [{"at": when(entry.at), "type": entry.type, "title": entry.title, "detail": entry.detail,
              "event_uid": entry.event_uid, "log_index": entry.log_index, "checkpoint": entry.checkpoint}
-            for entry in request_timeline(request)]
+            for entry in request_timeline(request, just_written=just_filed)]
 
 
 def item_content_id(item: RequestItem) -> str | None:

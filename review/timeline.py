@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audit.log import seal_status
+from audit.log import SealStatus, seal_status
 from reports.models import AppealStatus, Category, Outcome
 from reports.roles import role_label
 from review.models import CheckName
@@ -95,17 +95,20 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
     return kind.replace("_", " ").capitalize(), ""
 
 
-def request_timeline(request, *, staff: bool = False) -> list[TimelineEntry]:
+def request_timeline(request, *, staff: bool = False, just_written: bool = False) -> list[TimelineEntry]:
     """Readable entries for each audit event of the request, oldest first, with their seal (five queries).
 
     Relations the caller already holds (``prefetch_related``, or the rows a filing has just written)
-    are not read again: a request filed a moment ago costs only its seal's query.
+    are not read again. ``just_written`` says the events were written by the caller's own request,
+    a moment ago: the sequencer has not sealed them yet, so no seal is read and a request just
+    filed costs no query here.
     """
     checks = {(r.round, r.name): r for r in request.check_results.all()}
     messages = {m.pk: m for m in request.messages.all()}
     known = getattr(request, "_prefetched_objects_cache", {}).get("events")
     events = sorted(known, key=lambda event: event.pk) if known is not None else list(request.events.order_by("id"))
-    seals = seal_status(event.pk for event in events)
+    seals = ({event.pk: SealStatus(None, None) for event in events} if just_written
+             else seal_status(event.pk for event in events))
     entries = []
     for event in events:
         title, detail = _describe(event, request, checks, messages, staff)
