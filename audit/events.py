@@ -57,14 +57,14 @@ def subject_of(request) -> Subject:
 
 
 def _record(*, event_type: str, actor=None, role: str | None = None, request=None, exercise=None,
-            payload: dict | None = None) -> AuditEvent:
+            payload: dict | None = None, written_with: Sequence[Sequence[Model]] = ()) -> AuditEvent:
     return _record_one(_event(event_type=event_type, actor=actor, role=role, request=request, exercise=exercise,
-                              payload=payload))
+                              payload=payload), written_with)
 
 
-def _record_one(event: NewEvent) -> AuditEvent:
-    """Store one event and return it as a model instance (callers read its ``pk``)."""
-    (pk,) = _record_all([event])
+def _record_one(event: NewEvent, written_with: Sequence[Sequence[Model]] = ()) -> AuditEvent:
+    """Store one event (with the new rows ``written_with``); returns it as a model instance (callers read its pk)."""
+    (pk,) = _record_all([event], written_with)
     return AuditEvent(pk=pk, **event._asdict())
 
 
@@ -116,26 +116,18 @@ def _insert_sealed(events: list[NewEvent], groups: Sequence[Sequence[Model]] = (
     that refer to others (an item to its request) are checked at commit, as Django's foreign keys are
     deferred. The statement returns each new id with its group's number.
     """
-    written_first, params, returning = [], [], []
-    for number, group in enumerate(groups):
-        sql, rows, with_ids = inserts.recordset_insert(group)
-        written_first.append(f"rows{number} AS ({sql}), ")
-        params.append(rows)
-        if with_ids:
-            returning.append(f" UNION ALL SELECT {number}, id FROM rows{number}")  # noqa: S608 (numbers only)
+    written_first, params, returning = inserts.together_parts(groups)
     params.append(inserts.json_text([{column: inserts.json_value(value) for column, value in zip(
         _event_columns(), event, strict=True)} for event in events]))
     with server_bound_cursor() as cursor:
         # Only quoted names from the models' metadata and numbers are spliced in.
         cursor.execute(
-            f"WITH {''.join(written_first)}written AS ({_events_sql()}), "  # noqa: S608
+            f"WITH {written_first}written AS ({_events_sql()}), "  # noqa: S608
             f"sealed AS (INSERT INTO {statements.table(PendingSeal)} (event_id) SELECT id FROM written) "
-            f"SELECT -1, id FROM written{''.join(returning)}",
+            f"SELECT -1, id FROM written{returning}",
             params)
         found = cursor.fetchall()
-    # Each table's rows took their ids from its sequence in the rows' order.
-    for number, group in enumerate(groups):
-        inserts.instances_written(group, sorted(pk for of, pk in found if of == number))
+    inserts.together_ids(groups, found)
     return sorted(pk for of, pk in found if of == -1)
 
 
@@ -189,9 +181,10 @@ def _day(value) -> str | None:
 
 # --- Requests ---------------------------------------------------------------------------
 
-def request_drafted_event(*, request, actor) -> AuditEvent:
+def request_drafted_event(*, request, actor, written_with: Sequence[Sequence[Model]] = ()) -> AuditEvent:
+    """``written_with``: the new draft's own rows (request, items, citations), if not stored yet (``_record_all``)."""
     return _record(event_type="request_drafted", actor=actor, request=request,
-                   payload={"agency": request.agency.code})
+                   payload={"agency": request.agency.code}, written_with=written_with)
 
 
 def request_submitted_event(*, request, actor, items, provisions, evidence=()) -> AuditEvent:

@@ -110,6 +110,46 @@ def recordset_insert(instances: Sequence[Model]) -> tuple[str, str, bool]:
     return recordset_sql(meta, [field.column for field in fields], with_ids), _JSON.encode(rows), with_ids
 
 
+def together_parts(groups: Sequence[Sequence[Model]]) -> tuple[str, list, str]:
+    """The ``WITH`` entries (``rows0 AS (...), ``), parameters and id selections of ``groups`` written in one statement.
+
+    Each group is one model's new instances, an ``INSERT`` from a JSON parameter
+    (``recordset_insert``); the selections (`` UNION ALL SELECT 0, id FROM rows0``) give each new id
+    with its group's number, for ``together_ids``.
+    """
+    entries, params, selections = [], [], []
+    for number, group in enumerate(groups):
+        sql, rows, with_ids = recordset_insert(group)
+        entries.append(f"rows{number} AS ({sql}), ")
+        params.append(rows)
+        if with_ids:
+            selections.append(f" UNION ALL SELECT {number}, id FROM rows{number}")  # noqa: S608 (numbers only)
+    return "".join(entries), params, "".join(selections)
+
+
+def together_ids(groups: Sequence[Sequence[Model]], found: Sequence[tuple[int, int]]) -> None:
+    """Mark each group's instances stored, with the ids ``found`` for it (rows take their ids in their order)."""
+    for number, group in enumerate(groups):
+        instances_written(group, sorted(pk for of, pk in found if of == number))
+
+
+def instances_insert_together(groups: Sequence[Sequence[Model]]) -> None:
+    """New instances of several models (a group per model) in one statement, in the groups' order (PostgreSQL).
+
+    For a few rows each: a request's items with its citations, say. Rows that refer to others
+    written in the same statement are checked at commit, as Django's foreign keys are deferred.
+    """
+    groups = [group for group in groups if group]
+    if not groups:
+        return
+    entries, params, selections = together_parts(groups)
+    with server_bound_cursor() as cursor:
+        # Only quoted names from the models' metadata and numbers are spliced in.
+        cursor.execute(f"WITH {entries.removesuffix(', ')} SELECT -1, 0 WHERE false{selections}",  # noqa: S608
+                       params)
+        together_ids(groups, cursor.fetchall())
+
+
 def recordset_sql(meta, columns: Sequence[str], with_ids: bool) -> str:
     """``INSERT INTO table (columns)`` from the rows of a JSON array (``%s``), in the array's order."""
     quote = connection.ops.quote_name

@@ -11,18 +11,21 @@ from filing.services.storing import (
     fields_apply,
     item_snapshot_take,
     items_store,
+    new_citations,
     new_item,
+    new_items,
     own_request_locked,
     provisions_cite,
+    request_id_take,
     request_insert,
     require_can_file,
+    snapshots_write,
+    stated_rows_replace,
 )
 from reports import transitions
 from reports.models import (
-    CitedProvision,
     ContentItem,
     ReporterAccount,
-    RequestItem,
     Status,
     SubmissionMethod,
     TakedownRequest,
@@ -36,23 +39,28 @@ def request_draft_save(*, reporter: ReporterAccount, data: RequestInput,
     require_can_file(reporter)
     with transaction.atomic():
         resolved = validate_input(data, exercise=reporter.exercise, draft=True)
-        if draft is None:
-            draft = TakedownRequest(
-                exercise=reporter.exercise, agency=reporter.agency, authority_type=reporter.agency.authority_type,
-                submitted_by=reporter.user, submission_method=SubmissionMethod.FORM, status=Status.DRAFT,
-            )
-            fields_apply(draft, data)
-            request_insert(draft)
-            events.request_drafted_event(request=draft, actor=reporter.user)
-        else:
+        if draft is not None:
             draft = own_request_locked(reporter, draft)
             if draft.status != Status.DRAFT:
                 raise transitions.IllegalTransition(f"{draft.reference} is no longer a draft.")
             fields_apply(draft, data)
             draft.last_activity_at = timezone.now()
-            draft.save()
-            RequestItem.objects.filter(request=draft).delete()
-            CitedProvision.objects.filter(request=draft).delete()
+            stated_rows_replace(draft, resolved)
+            return draft
+        draft = TakedownRequest(
+            exercise=reporter.exercise, agency=reporter.agency, authority_type=reporter.agency.authority_type,
+            submitted_by=reporter.user, submission_method=SubmissionMethod.FORM, status=Status.DRAFT,
+        )
+        fields_apply(draft, data)
+        if request_id_take(draft):
+            # The draft, its items and citations are written with its event: one statement (audit/events.py).
+            items, citations = new_items(draft, resolved), new_citations(draft, resolved.provisions)
+            draft.item_count = len(items)
+            events.request_drafted_event(request=draft, actor=reporter.user,
+                                         written_with=[[draft], items, citations])
+            return draft
+        request_insert(draft)
+        events.request_drafted_event(request=draft, actor=reporter.user)
         items_store(draft, resolved)
         provisions_cite(draft, resolved.provisions)
     return draft
@@ -89,7 +97,7 @@ def request_submit(*, reporter: ReporterAccount, draft: TakedownRequest) -> Take
         transitions.apply(draft, "submit", submitted_at=timezone.now())
         # Snapshots are taken again at submission: what counts is the post as it was when filed.
         items = [item_snapshot_take(item) for item in items]
-        RequestItem.objects.bulk_update(items, ["snapshot", "snapshot_sha256"])
+        snapshots_write(items)
         events.request_submitted_event(request=draft, actor=reporter.user, items=items, provisions=resolved.provisions,
                                        evidence=list(draft.evidence.all()))
         dispatch.screening_enqueue_on_commit([draft.pk])

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 
 from django.db import connection
 from django.utils import timezone
 
+from audit import inserts
 from audit.canonical import canonical_bytes
 from filing.inputs import CourtOrderInput, RequestInput, Resolved
 from filing.selectors import agency_request
+from reports import statements
 from reports.errors import InvalidInput, NotAllowed
 from reports.limits import MAX_MESSAGE_CHARS
 from reports.models import CitedProvision, ContentItem, LegalProvision, ReporterAccount, RequestItem, TakedownRequest
+from reports.statements import server_bound_cursor
 from reports.tenancy import require_exercise_open
 
 
@@ -113,21 +117,89 @@ def reserve_ids(model, count: int) -> list[int] | None:
         return [row[0] for row in cursor.fetchall()]
 
 
+def request_id_take(request: TakedownRequest) -> bool:
+    """Give a new request its id from the sequence, and so its reference, before it is written (PostgreSQL).
+
+    False elsewhere: the request gets both when it is inserted (``request_insert``).
+    """
+    reserved = reserve_ids(TakedownRequest, 1)
+    if reserved is None:
+        return False
+    request.pk = reserved[0]
+    request.reference = TakedownRequest.reference_for(year=(request.submitted_at or timezone.now()).year,
+                                                      pk=request.pk)
+    return True
+
+
 def request_insert(request: TakedownRequest) -> None:
     """Insert a new request with its reference.
 
     On PostgreSQL its id is taken from the sequence first, so that one INSERT writes both;
     elsewhere the reference follows in an UPDATE (``reference_assign``).
     """
-    reserved = reserve_ids(TakedownRequest, 1)
-    if reserved is None:
+    if not request_id_take(request):
         request.save()
         reference_assign(request)
         return
-    request.pk = reserved[0]
-    request.reference = TakedownRequest.reference_for(year=(request.submitted_at or timezone.now()).year,
-                                                      pk=request.pk)
     request.save(force_insert=True)
+
+
+def stated_rows_replace(request: TakedownRequest, resolved: Resolved) -> None:
+    """Store what a draft now states: its stated fields, activity time and items, with new items and citations.
+
+    The old items and citations are deleted. On PostgreSQL that is two statements written once:
+    the deletes with the request's ``UPDATE`` (of the columns a draft states, not every column as
+    ``save`` writes), then the new rows from JSON (audit/inserts.py). A draft's items have no
+    decisions or appeals; were one to, its foreign key would refuse the delete at commit.
+    """
+    items, citations = new_items(request, resolved), new_citations(request, resolved.provisions)
+    request.item_count = len(items)
+    if connection.vendor != "postgresql":
+        request.save()
+        RequestItem.objects.filter(request=request).delete()
+        CitedProvision.objects.filter(request=request).delete()
+        RequestItem.objects.bulk_create(items)
+        CitedProvision.objects.bulk_create(citations)
+        return
+    values = [getattr(request, name) for name in (*STATED_FIELDS, "last_activity_at", "item_count")]
+    with server_bound_cursor() as cursor:
+        cursor.execute(_stated_rows_statement(), [request.pk, request.pk, *values, request.pk])
+    inserts.instances_insert_together([items, citations])
+
+
+@lru_cache(maxsize=1)
+def _stated_rows_statement() -> str:
+    table, column = statements.table, statements.column
+    assigned = ", ".join(f"{column(TakedownRequest, name)} = %s"
+                         for name in (*STATED_FIELDS, "last_activity_at", "item_count"))
+    # Only quoted names from the models' metadata are spliced in.
+    return (f"WITH items_gone AS (DELETE FROM {table(RequestItem)} "  # noqa: S608
+            f"WHERE {column(RequestItem, 'request')} = %s), "
+            f"citations_gone AS (DELETE FROM {table(CitedProvision)} WHERE {column(CitedProvision, 'request')} = %s) "
+            f"UPDATE {table(TakedownRequest)} SET {assigned} WHERE {column(TakedownRequest, 'pk')} = %s")
+
+
+def snapshots_write(items: Sequence[RequestItem]) -> None:
+    """Store the items' snapshots (taken at submission): one statement written once on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        RequestItem.objects.bulk_update(items, ["snapshot", "snapshot_sha256"])
+        return
+    if not items:
+        return
+    rows = inserts.json_text([{"id": item.pk, "snapshot": item.snapshot, "snapshot_sha256": item.snapshot_sha256}
+                              for item in items])
+    with server_bound_cursor() as cursor:
+        cursor.execute(_snapshots_statement(), [rows])
+
+
+@lru_cache(maxsize=1)
+def _snapshots_statement() -> str:
+    table, column = statements.table, statements.column
+    snapshot, sha256 = column(RequestItem, "snapshot"), column(RequestItem, "snapshot_sha256")
+    # Only quoted names from the models' metadata are spliced in.
+    return (f"UPDATE {table(RequestItem)} i SET {snapshot} = r.snapshot, {sha256} = r.snapshot_sha256 "  # noqa: S608
+            f"FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, snapshot jsonb, snapshot_sha256 text) "
+            f"WHERE i.{column(RequestItem, 'pk')} = r.id")
 
 
 def reference_assign(request: TakedownRequest) -> None:

@@ -235,6 +235,27 @@ def test_a_draft_is_submitted_after_full_validation(kz_reporter):
     assert list(submitted.events.values_list("event_type", flat=True)) == ["request_drafted", "request_submitted"]
 
 
+def test_saving_a_draft_again_replaces_what_it_states(kz_reporter):
+    first = request_input("kz-0007", "kz-0012", legal_basis=["KZ-CC-174", "KZ-CC-274"],
+                          court_order=CourtOrderInput("Almaty City Court", "2-123/21", date(2021, 10, 30)))
+    draft = request_draft_save(reporter=kz_reporter, data=first)
+    assert draft.item_count == 2 and draft.citations.count() == 2
+
+    request_draft_save(reporter=kz_reporter, draft=draft, data=request_input(
+        "kz-0003", legal_basis=["KZ-CC-405"], court_order=None, category="defamation", justification="Changed.",
+        urgency="imminent_harm", confidentiality_requested=True, requested_action="remove_globally"))
+
+    stored = TakedownRequest.objects.get(pk=draft.pk)
+    assert [item.content.code for item in stored.items.order_by("position")] == ["kz-0003"]
+    assert [c.provision.code for c in stored.citations.order_by("position")] == ["KZ-CC-405"]
+    assert (stored.item_count, stored.category, stored.justification, stored.urgency, stored.requested_action,
+            stored.confidentiality_requested, stored.court_name, stored.court_order_date, stored.status) == (
+        1, "defamation", "Changed.", "imminent_harm", "remove_globally", True, "", None, Status.DRAFT)
+    assert stored.last_activity_at > draft.created_at
+    assert RequestItem.objects.filter(request=draft).count() == 1
+    assert CitedProvision.objects.filter(request=draft).count() == 1
+
+
 def test_the_audit_event_holds_its_canonical_bytes(kz_reporter):
     request, _ = request_file(reporter=kz_reporter, data=valid())
     event = AuditEvent.objects.get(request=request)

@@ -315,12 +315,14 @@ def test_the_forms_posts_cost_the_same_queries_for_two_items_or_five(reporter_cl
     assert sum(two) == FORM_FILING_QUERIES
 
 
-# New draft 8, save and review 20, submit 13, savepoints included (6, 18 and 11 on PostgreSQL, where an
-# audit event and its PendingSeal row are one statement, audit/events.py, the session's user is read
-# with their reporter account, reports/auth.py, and a draft's posts and provisions in one statement,
-# filing/inputs.py). The session comes from the cache (the user is still read); a new draft's id is
-# taken from its sequence so that its reference is written with it; the submit reads the locked draft
-# with its agency, exercise and submitter in one query, and its items and citations once, to check them
-# and to snapshot the posts; the reporter's account carries its user. Saving writes the request's kept
-# item count (for the transparency figures) when the number of posts changed.
-FORM_FILING_QUERIES = 6 + 18 + 11 if connection.vendor == "postgresql" else 8 + 20 + 13
+# New draft 8, save and review 19, submit 13, savepoints included (5, 11 and 11 on PostgreSQL, where an
+# audit event and its PendingSeal row are one statement, with a new draft's own row, audit/events.py;
+# saving a draft deletes its items and citations in its request's UPDATE and writes the new ones in one
+# statement, filing/services/storing.py; the session's user is read with their reporter account,
+# reports/auth.py, and a draft's posts and provisions in one statement, filing/inputs.py). The session
+# comes from the cache (the user is still read); a new draft's id is taken from its sequence so that its
+# reference is written with it; the submit reads the locked draft with its agency, exercise and
+# submitter in one query, and its items and citations once, to check them and to snapshot the posts;
+# the reporter's account carries its user. Saving writes the request's kept item count (for the
+# transparency figures) with the request's row.
+FORM_FILING_QUERIES = 5 + 11 + 11 if connection.vendor == "postgresql" else 8 + 19 + 13
