@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from audit import events
 from filing.inputs import Catalog, RequestInput, request_as_input, validate_input
+from filing.selectors import request_stated_rows
 from filing.services.storing import (
     fields_apply,
     item_snapshot_take,
@@ -89,8 +90,7 @@ def request_submit(*, reporter: ReporterAccount, draft: TakedownRequest) -> Take
         # The submitted event names the agency, exercise and submitter: they are read with the row (locking only it).
         draft = own_request_locked(reporter, draft)
         # The draft's items and citations are read once: to check them and to snapshot the posts.
-        items = list(draft.items.select_related("content__author"))
-        citations = list(draft.citations.select_related("provision"))
+        items, citations, evidence = request_stated_rows(draft)
         resolved = validate_input(request_as_input(draft, items=items, citations=citations),
                                   exercise=reporter.exercise,
                                   catalog=Catalog.stored(items, citations, exercise=reporter.exercise))
@@ -99,6 +99,6 @@ def request_submit(*, reporter: ReporterAccount, draft: TakedownRequest) -> Take
         items = [item_snapshot_take(item) for item in items]
         snapshots_write(items)
         events.request_submitted_event(request=draft, actor=reporter.user, items=items, provisions=resolved.provisions,
-                                       evidence=list(draft.evidence.all()))
+                                       evidence=evidence)
         dispatch.screening_enqueue_on_commit([draft.pk])
     return draft

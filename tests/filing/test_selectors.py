@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.forms.models import model_to_dict
 
-from filing.selectors import agency_request, requests_for_agency
+from filing.inputs import ItemInput
+from filing.selectors import agency_request, request_stated_rows, requests_for_agency
+from filing.services import evidence_attach
 from reports.models import ReporterAccount, TakedownRequest
-from tests.builders import filed
+from tests.builders import PNG, filed, pdf_upload
 from tests.factories import UserFactory
 
 
@@ -25,6 +28,36 @@ def test_the_agencys_request_comes_with_its_agency_exercise_and_submitter(kz_rep
         assert [model_to_dict(m) for m in (found, *related)] == [model_to_dict(m) for m in (
             expected, expected.agency, expected.exercise, expected.submitted_by)]
         assert found.reference == request.reference
+
+
+@pytest.mark.django_db
+def test_a_request_s_stated_rows_are_the_orm_s_with_their_posts_and_provisions(
+        kz_reporter, harmless_content_code, violating_content_code, django_assert_num_queries):
+    request = filed(kz_reporter, items=[ItemInput(content_id=violating_content_code),
+                                        ItemInput(url="https://example.org/not-a-post"),
+                                        ItemInput(content_id=harmless_content_code)],
+                    legal_basis=["KZ-CC-274", "KZ-CC-174"])
+    filed(kz_reporter, harmless_content_code)  # another request's rows are not its own
+    evidence_attach(reporter=kz_reporter, request=request, upload=pdf_upload())
+    evidence_attach(reporter=kz_reporter, request=request, upload=SimpleUploadedFile("b.png", PNG, "image/png"))
+    request = TakedownRequest.objects.get(pk=request.pk)  # not the filing's own object, which holds its rows
+
+    items, citations, evidence = request_stated_rows(request)
+
+    with django_assert_num_queries(0):
+        posts = [(item.content, item.content.author) if item.content else None for item in items]
+        provisions = [citation.provision for citation in citations]
+    expected_items = list(request.items.select_related("content__author"))
+    assert [model_to_dict(item) for item in items] == [model_to_dict(item) for item in expected_items]
+    assert [[model_to_dict(m) for m in pair] if pair else None for pair in posts] == [
+        [model_to_dict(item.content), model_to_dict(item.content.author)] if item.content else None
+        for item in expected_items]
+    assert posts[1] is None and len(items) == 3
+    expected_citations = list(request.citations.select_related("provision"))
+    assert [model_to_dict(c) for c in citations] == [model_to_dict(c) for c in expected_citations]
+    assert [p.code for p in provisions] == ["KZ-CC-274", "KZ-CC-174"]
+    assert [model_to_dict(e) for e in evidence] == [model_to_dict(e) for e in request.evidence.all()]
+    assert len(evidence) == 2
 
 
 @pytest.mark.django_db
