@@ -27,6 +27,7 @@ from contextlib import nullcontext
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper
@@ -102,12 +103,18 @@ def recordset_insert(instances: Sequence[Model]) -> tuple[str, str, bool]:
     instances have none) the statement returns them. Each field's ``pre_save`` runs as in
     ``instances_insert``. For a statement that writes several tables at once (audit/events.py).
     """
-    meta = type(instances[0])._meta
     with_ids = instances[0].pk is None
-    fields = [field for field in meta.concrete_fields if not (with_ids and field.primary_key)]
+    fields, sql = _recordset_statement(type(instances[0]), with_ids)
     rows = [{field.column: json_value(_stored(field.pre_save(instance, True))) for field in fields}
             for instance in instances]
-    return recordset_sql(meta, [field.column for field in fields], with_ids), _JSON.encode(rows), with_ids
+    return sql, _JSON.encode(rows), with_ids
+
+
+@lru_cache(maxsize=32)
+def _recordset_statement(model: type[Model], with_ids: bool) -> tuple[tuple, str]:
+    """The fields a new row of ``model`` states (all but the id, if it takes one) and its ``recordset_sql``."""
+    fields = tuple(field for field in model._meta.concrete_fields if not (with_ids and field.primary_key))
+    return fields, recordset_sql(model._meta, tuple(field.column for field in fields), with_ids)
 
 
 def together_parts(groups: Sequence[Sequence[Model]]) -> tuple[str, list, str]:
