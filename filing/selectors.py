@@ -10,7 +10,6 @@ from django.db.models import Prefetch, QuerySet
 
 from reports import statements
 from reports.models import (
-    Agency,
     CitedProvision,
     ContentItem,
     Evidence,
@@ -47,7 +46,9 @@ def agency_request(reporter: ReporterAccount, *, reference: str | None = None, p
 
     Raises DoesNotExist for another agency's request, exactly as for a missing one. ``lock`` holds the
     request's row (not its agency's or exercise's) until the transaction ends. Every form POST and
-    follow-up reads its request so; on PostgreSQL it is a statement written once.
+    follow-up reads its request so; on PostgreSQL it is a statement written once, with the submitter,
+    and the request's agency and exercise are the reporter's own (those it was found by), as read
+    with the reporter's account.
     """
     key, value = ("reference", reference) if reference is not None else ("pk", pk)
     if connection.vendor != "postgresql":
@@ -61,9 +62,8 @@ def agency_request(reporter: ReporterAccount, *, reference: str | None = None, p
         row = cursor.fetchone()
     if row is None:
         raise TakedownRequest.DoesNotExist("No such request in the agency's records.")
-    request, agency, exercise, submitter = statements.instances(
-        row, (TakedownRequest, Agency, Exercise, get_user_model()))
-    for name, related in (("agency", agency), ("exercise", exercise), ("submitted_by", submitter)):
+    request, submitter = statements.instances(row, (TakedownRequest, get_user_model()))
+    for name, related in (("agency", reporter.agency), ("exercise", reporter.exercise), ("submitted_by", submitter)):
         statements.related_set(request, name, related)
     return request
 
@@ -72,11 +72,8 @@ def agency_request(reporter: ReporterAccount, *, reference: str | None = None, p
 def _agency_request_statement(key: str, lock: bool) -> str:
     table, column, user = statements.table, statements.column, get_user_model()
     # The same conditions as requests_for_agency: the reporter's exercise and agency.
-    return (f"SELECT {statements.columns(TakedownRequest, 't')}, {statements.columns(Agency, 'a')}, "  # noqa: S608
-            f"{statements.columns(Exercise, 'e')}, {statements.columns(user, 'u')} "
+    return (f"SELECT {statements.columns(TakedownRequest, 't')}, {statements.columns(user, 'u')} "  # noqa: S608
             f"FROM {table(TakedownRequest)} t "
-            f"JOIN {table(Agency)} a ON a.{column(Agency, 'pk')} = t.{column(TakedownRequest, 'agency')} "
-            f"JOIN {table(Exercise)} e ON e.{column(Exercise, 'pk')} = t.{column(TakedownRequest, 'exercise')} "
             f"JOIN {table(user)} u ON u.{column(user, 'pk')} = t.{column(TakedownRequest, 'submitted_by')} "
             f"WHERE t.{column(TakedownRequest, 'exercise')} = %s AND t.{column(TakedownRequest, 'agency')} = %s "
             f"AND t.{column(TakedownRequest, key)} = %s" + (" FOR UPDATE OF t" if lock else ""))
@@ -143,6 +140,27 @@ def request_for_reporter(*, reporter: ReporterAccount, reference: str) -> Takedo
 
 def provisions_for_jurisdiction(code: str) -> QuerySet[LegalProvision]:
     return LegalProvision.objects.filter(jurisdiction_id=code.upper()).order_by("code")
+
+
+def provision_titles(code: str) -> list[tuple[str, str]]:
+    """(code, title) of a jurisdiction's provisions, by code: what the draft form offers to cite, on each of its POSTs.
+
+    On PostgreSQL a statement written once.
+    """
+    if connection.vendor != "postgresql":
+        return list(provisions_for_jurisdiction(code).values_list("code", "title"))
+    with statements.server_bound_cursor() as cursor:
+        cursor.execute(_provision_titles_statement(), [code.upper()])
+        return [(found_code, title) for found_code, title in cursor.fetchall()]
+
+
+@lru_cache(maxsize=1)
+def _provision_titles_statement() -> str:
+    table, column = statements.table, statements.column
+    code = column(LegalProvision, "code")
+    # Only quoted names from the model's metadata are spliced in.
+    return (f"SELECT {code}, {column(LegalProvision, 'title')} FROM {table(LegalProvision)} "  # noqa: S608
+            f"WHERE {column(LegalProvision, 'jurisdiction')} = %s ORDER BY {code}")
 
 
 def content_for_exercise(*, exercise: Exercise) -> QuerySet[ContentItem]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 
 from filing.inputs import CourtOrderInput, ItemInput, RequestInput
+from filing.selectors import provision_titles
 from reports.forms import PortalForm
 from reports.limits import (
     EVIDENCE_CONTENT_TYPES,
@@ -23,7 +24,6 @@ from reports.models import (
     Category,
     EvidenceKind,
     Jurisdiction,
-    LegalProvision,
     Persona,
     RequestedAction,
     Status,
@@ -110,8 +110,7 @@ REQUEST_FIELDS = {
 
 
 def provision_choices(jurisdiction_code: str) -> list[tuple[str, str]]:
-    provisions = LegalProvision.objects.filter(jurisdiction_id=jurisdiction_code).order_by("code")
-    return [(code, f"{code} — {title}") for code, title in provisions.values_list("code", "title")]
+    return [(code, f"{code} — {title}") for code, title in provision_titles(jurisdiction_code)]
 
 
 class CourtOrderFields(forms.Form):

@@ -8,7 +8,13 @@ from django.db import connection, transaction
 from django.forms.models import model_to_dict
 
 from filing.inputs import ItemInput
-from filing.selectors import agency_request, request_stated_rows, requests_for_agency
+from filing.selectors import (
+    agency_request,
+    provision_titles,
+    provisions_for_jurisdiction,
+    request_stated_rows,
+    requests_for_agency,
+)
 from filing.services import evidence_attach
 from reports.models import ReporterAccount, TakedownRequest
 from tests.builders import PNG, filed, pdf_upload
@@ -58,6 +64,15 @@ def test_a_request_s_stated_rows_are_the_orm_s_with_their_posts_and_provisions(
     assert [p.code for p in provisions] == ["KZ-CC-274", "KZ-CC-174"]
     assert [model_to_dict(e) for e in evidence] == [model_to_dict(e) for e in request.evidence.all()]
     assert len(evidence) == 2
+
+
+@pytest.mark.django_db
+def test_the_provisions_a_draft_offers_are_its_jurisdiction_s_by_code(kz_scenario):
+    expected = list(provisions_for_jurisdiction("KZ").values_list("code", "title"))
+
+    assert provision_titles("KZ") == provision_titles("kz") == expected
+    assert len(expected) >= 5 and [code for code, _title in expected] == sorted(code for code, _title in expected)
+    assert provision_titles("ZZ") == []
 
 
 @pytest.mark.django_db
