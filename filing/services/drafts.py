@@ -94,7 +94,8 @@ def request_submit(*, reporter: ReporterAccount, draft: TakedownRequest) -> Take
         resolved = validate_input(request_as_input(draft, items=items, citations=citations),
                                   exercise=reporter.exercise,
                                   catalog=Catalog.stored(items, citations, exercise=reporter.exercise))
-        transitions.apply(draft, "submit", submitted_at=timezone.now())
+        # The draft's row is locked and was read in this transaction: its status is checked here (apply_each).
+        transitions.apply_each([(draft, "submit", {"submitted_at": timezone.now()})])
         # Snapshots are taken again at submission: what counts is the post as it was when filed.
         items = [item_snapshot_take(item) for item in items]
         snapshots_write(items)

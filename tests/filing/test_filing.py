@@ -13,7 +13,7 @@ from audit.canonical import canonical_bytes
 from audit.models import AuditEvent
 from filing.inputs import CourtOrderInput, ItemInput, RequestInput
 from filing.services import request_draft_save, request_file, request_submit, requests_file_bulk
-from reports.errors import InvalidInput, NotAllowed
+from reports.errors import IllegalTransition, InvalidInput, NotAllowed
 from reports.models import CitedProvision, RequestItem, Status, TakedownRequest
 from tests.builders import request_input
 
@@ -233,6 +233,17 @@ def test_a_draft_is_submitted_after_full_validation(kz_reporter):
     assert submitted.status == Status.SUBMITTED
     assert submitted.items.get().snapshot_sha256 != ""
     assert list(submitted.events.values_list("event_type", flat=True)) == ["request_drafted", "request_submitted"]
+
+
+def test_a_request_is_submitted_once(kz_reporter):
+    draft = request_draft_save(reporter=kz_reporter, data=valid())
+    request_submit(reporter=kz_reporter, draft=draft)
+
+    with pytest.raises(IllegalTransition) as refused:
+        request_submit(reporter=kz_reporter, draft=draft)
+
+    assert refused.value.message == f"{draft.reference} cannot be submitted while it is submitted."
+    assert AuditEvent.objects.filter(request=draft, event_type="request_submitted").count() == 1
 
 
 def test_saving_a_draft_again_replaces_what_it_states(kz_reporter):
