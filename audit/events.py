@@ -91,13 +91,21 @@ def _record_all(events: list[NewEvent], written_with: Sequence[Sequence[Model]] 
         ids = inserts.rows_insert(AuditEvent, EVENT_FIELDS, events, with_ids=True)
         PendingSeal.objects.bulk_create(PendingSeal(event_id=pk) for pk in ids)
         return ids
-    if len(events) < inserts.COPY_MIN_ROWS and all(len(group) < inserts.COPY_MIN_ROWS for group in groups):
+    if written_in_one_statement(len(events), *map(len, groups)):
         return _insert_sealed(events, groups)
     for group in groups:
         _instances_insert(group)
     ids = inserts.rows_insert(AuditEvent, EVENT_FIELDS, events, with_ids=True)
     inserts.rows_insert(PendingSeal, ("event_id",), [(pk,) for pk in ids])
     return ids
+
+
+def written_in_one_statement(*rows_per_table: int) -> bool:
+    """Whether a change's events and new rows (this many for each table) are one statement (PostgreSQL).
+
+    Such a change needs no transaction of its own: PostgreSQL commits or refuses the statement whole.
+    """
+    return inserts.copy_supported() and all(rows < inserts.COPY_MIN_ROWS for rows in rows_per_table)
 
 
 def _instances_insert(group: Sequence[Model]) -> None:

@@ -8,9 +8,10 @@ from datetime import date
 from unittest import mock
 
 import pytest
+from django.db import connection
 
 from audit.canonical import canonical_bytes
-from audit.models import AuditEvent
+from audit.models import AuditEvent, PendingSeal
 from filing.inputs import CourtOrderInput, ItemInput, RequestInput
 from filing.services import request_draft_save, request_file, request_submit, requests_file_bulk
 from reports.errors import IllegalTransition, InvalidInput, NotAllowed
@@ -277,3 +278,47 @@ def test_the_audit_event_holds_its_canonical_bytes(kz_reporter):
     assert document["request"] == request.reference
     assert document["actor"] == {"id": f"user:{kz_reporter.user_id}", "role": "reporter"}
     assert bytes(event.canonical) == canonical_bytes(document)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_filing_outside_any_transaction_is_stored_whole_and_sent_to_screening(kz_reporter):
+    from filing.services import filing as filing_service
+
+    sent, in_transaction = [], []
+    file_now = filing_service._file_now
+
+    def filing_seen(**kwargs):
+        in_transaction.append(connection.in_atomic_block)
+        return file_now(**kwargs)
+
+    with mock.patch("review.dispatch.screening_enqueue", side_effect=lambda ids, **_options: sent.append(ids)), \
+            mock.patch.object(filing_service, "_file_now", side_effect=filing_seen):
+        request, created = request_file(reporter=kz_reporter, data=valid())
+
+    # One statement writes it all: no BEGIN and COMMIT around it on PostgreSQL.
+    assert in_transaction == [connection.vendor != "postgresql"]
+    assert created and sent == [[request.pk]]
+    stored = TakedownRequest.objects.get(pk=request.pk)
+    assert (stored.reference, stored.item_count, stored.items.count(), stored.citations.count()) == (
+        request.reference, 1, 1, 1)
+    (event,) = AuditEvent.objects.filter(request=request)
+    assert event.event_type == "request_submitted"
+    assert PendingSeal.objects.filter(event=event).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_raced_external_id_outside_any_transaction_returns_the_winner(kz_reporter):
+    from filing.services import filing as filing_service
+
+    with mock.patch("review.dispatch.screening_enqueue"):
+        first, _ = request_file(reporter=kz_reporter, data=valid(external_id="raced-1"))
+        looked_up = filing_service._existing_by_external_id
+        # The second filing looks before the first is visible (as in a race), then loses on the constraint.
+        with mock.patch.object(filing_service, "_existing_by_external_id", side_effect=[None, looked_up(
+                kz_reporter, "raced-1")]):
+            again, created = request_file(reporter=kz_reporter, data=valid(external_id="raced-1"))
+
+    assert (again.pk, created) == (first.pk, False)
+    assert TakedownRequest.objects.filter(external_id="raced-1").count() == 1
+    assert AuditEvent.objects.filter(event_type="request_submitted", request__external_id="raced-1").count() == 1
+
