@@ -6,9 +6,10 @@ Both targets in one run, with the static health endpoint (/healthz) as the basel
 1. no think time (each client sends its next request as soon as the previous answer arrives):
    the throughput of each path against /healthz's, target ≥ 0.15×. /healthz runs before each
    path and after the last, and each path's ratio is against the mean of the runs just before and
-   just after it. This machine's speed drifts by a third within minutes on its own (in one run
-   /healthz ran at 2,010/s at the start, and every path after it at about two thirds of its rate
-   in the runs just before and after): one baseline at the start charged that drift to the paths;
+   just after it. This machine's speed drifts within minutes on its own, and not alike for every
+   path (in one run /healthz ran at 2,010/s at the start, its fastest, and the paths after it at
+   70–80 % of their rates in the two runs before): one baseline at the start charged that drift to
+   the paths measured after it;
 2. a think time per client (``--think``, mean 1 s, exponentially distributed, after each step):
    the p95 latency of each path, target < 100 ms.
 
