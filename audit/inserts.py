@@ -151,7 +151,8 @@ def instances_insert_together(groups: Sequence[Sequence[Model]]) -> None:
         return
     entries, params, selections = together_parts(groups)
     with server_bound_cursor() as cursor:
-        # Only quoted names from the models' metadata and numbers are spliced in.
+        # Only quoted names from the models' metadata and numbers are spliced in. The first SELECT
+        # gives no row; each group's ids follow it (UNION ALL).
         cursor.execute(f"WITH {entries.removesuffix(', ')} SELECT -1, 0 WHERE false{selections}",  # noqa: S608
                        params)
         together_ids(groups, cursor.fetchall())
@@ -209,20 +210,15 @@ def _stored(value):
     return value.value if isinstance(value, Enum) else value
 
 
-def _values_sql(meta, columns: list[str], json_at: list[int], count: int, with_ids: bool) -> str:
+def _insert_values(meta, columns: list[str], json_at: list[int], rows: list, with_ids: bool) -> list[int]:
+    """A few rows as one ``INSERT ... VALUES`` (fewer round trips than taking ids and a COPY), bound on the server."""
     quote = connection.ops.quote_name
     row = "(" + ", ".join("%s::jsonb" if position in json_at else "%s" for position in range(len(columns))) + ")"
     returning = f" RETURNING {quote(meta.pk.column)}" if with_ids else ""
-    # Only quoted names from the model's metadata and placeholders are spliced in.
-    return (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-            f"VALUES {', '.join([row] * count)}{returning}")
-
-
-def _insert_values(meta, columns: list[str], json_at: list[int], rows: list, with_ids: bool) -> list[int]:
-    """A few rows as one ``INSERT ... VALUES`` (fewer round trips than taking ids and a COPY), bound on the server."""
     with server_bound_cursor() as cursor:
-        cursor.execute(_values_sql(meta, columns, json_at, len(rows), with_ids),
-                       [value for row in rows for value in row])
+        # Only quoted names from the model's metadata and placeholders are spliced in.
+        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+                       f"VALUES {', '.join([row] * len(rows))}{returning}", [value for row in rows for value in row])
         # The rows of one VALUES list take their ids from the sequence one after the other, in order.
         return sorted(found[0] for found in cursor.fetchall()) if with_ids else []
 
