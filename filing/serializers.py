@@ -28,8 +28,12 @@ from reports.models import (
 
 # --- Input ---------------------------------------------------------------------------------
 
+# The longest content id and provision code a body may give (the serializers and request_input_read).
+CONTENT_ID_MAX_CHARS = 20
+PROVISION_CODE_MAX_CHARS = 40
+
 class ItemInputSerializer(serializers.Serializer):
-    content_id = serializers.CharField(required=False, allow_blank=True, max_length=20,
+    content_id = serializers.CharField(required=False, allow_blank=True, max_length=CONTENT_ID_MAX_CHARS,
                                        help_text="A content id from /api/v1/content/, e.g. kz-0007.")
     url = serializers.CharField(required=False, allow_blank=True, max_length=limits.MAX_URL_CHARS,
                                 help_text="The post's URL, e.g. https://platform.example/p/kz-0007.")
@@ -59,7 +63,8 @@ REQUEST_EXAMPLE = {
 class RequestInputSerializer(serializers.Serializer):
     items = ItemInputSerializer(many=True, allow_empty=False)
     category = serializers.ChoiceField(choices=Category.choices)
-    legal_basis = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list,
+    legal_basis = serializers.ListField(child=serializers.CharField(max_length=PROVISION_CODE_MAX_CHARS),
+                                        required=False, default=list,
                                         help_text="Provision codes from /api/v1/jurisdictions/{code}/provisions/.")
     requested_action = serializers.ChoiceField(choices=RequestedAction.choices, required=False, allow_blank=True,
                                                default="")
@@ -129,7 +134,7 @@ def request_input_read(data) -> RequestInput | None:
     for item in items:
         if type(item) is not dict:
             return None
-        content_id = _plain_text(item.get("content_id", ""), 20, blank=True)
+        content_id = _plain_text(item.get("content_id", ""), CONTENT_ID_MAX_CHARS, blank=True)
         url = _plain_text(item.get("url", ""), limits.MAX_URL_CHARS, blank=True)
         if content_id is None or url is None:
             return None
@@ -137,7 +142,7 @@ def request_input_read(data) -> RequestInput | None:
     codes = data.get("legal_basis", [])
     if type(codes) is not list:
         return None
-    legal_basis = [_plain_text(code, 40, blank=False) for code in codes]
+    legal_basis = [_plain_text(code, PROVISION_CODE_MAX_CHARS, blank=False) for code in codes]
     category = data.get("category")
     action = data.get("requested_action", "")
     justification = _plain_text(data.get("justification", ""), limits.MAX_JUSTIFICATION_CHARS, blank=True)
@@ -189,7 +194,8 @@ class RespondInputSerializer(serializers.Serializer):
                                     help_text="Your answer to the request for information.")
     items = ItemInputSerializer(many=True, required=False, help_text="Replaces the items, if given.")
     category = serializers.ChoiceField(choices=Category.choices, required=False)
-    legal_basis = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    legal_basis = serializers.ListField(child=serializers.CharField(max_length=PROVISION_CODE_MAX_CHARS),
+                                        required=False)
     requested_action = serializers.ChoiceField(choices=RequestedAction.choices, required=False, allow_blank=True)
     justification = serializers.CharField(required=False, allow_blank=True, max_length=limits.MAX_JUSTIFICATION_CHARS)
     court_order = CourtOrderSerializer(required=False, allow_null=True)

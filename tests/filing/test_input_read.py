@@ -15,6 +15,8 @@ from rest_framework.exceptions import ValidationError
 
 from filing.inputs import RequestInput
 from filing.serializers import (
+    CONTENT_ID_MAX_CHARS,
+    PROVISION_CODE_MAX_CHARS,
     RequestInputSerializer,
     bulk_input_checked,
     request_input_checked,
@@ -56,14 +58,14 @@ def choices(values: list[str]):
 
 
 ITEM = st.one_of(
-    st.fixed_dictionaries({}, optional={"content_id": texts(20), "url": texts(limits.MAX_URL_CHARS),
+    st.fixed_dictionaries({}, optional={"content_id": texts(CONTENT_ID_MAX_CHARS), "url": texts(limits.MAX_URL_CHARS),
                                         "other": st.integers()}),
     texts(3),
 )
 FIELDS = {
     "items": st.one_of(st.lists(ITEM, max_size=3), texts(3)),
     "category": choices(["government_criticism", "defamation", "hate_speech"]),
-    "legal_basis": st.one_of(st.lists(texts(40), max_size=3), texts(3)),
+    "legal_basis": st.one_of(st.lists(texts(PROVISION_CODE_MAX_CHARS), max_size=3), texts(3)),
     "requested_action": choices(["restrict_in_jurisdiction", "remove_globally"]),
     "justification": texts(limits.MAX_JUSTIFICATION_CHARS),
     "urgency": choices(["standard", "imminent_harm"]),
@@ -113,9 +115,9 @@ def test_a_body_drf_would_convert_is_left_to_drf(body):
 
 
 STRING_FIELDS = [  # (a body with the value at ``value``, the field's limit)
-    (lambda value: {**WELL_FORMED, "items": [{"content_id": value}]}, 20),
+    (lambda value: {**WELL_FORMED, "items": [{"content_id": value}]}, CONTENT_ID_MAX_CHARS),
     (lambda value: {**WELL_FORMED, "items": [{"url": value}]}, limits.MAX_URL_CHARS),
-    (lambda value: {**WELL_FORMED, "legal_basis": [value]}, 40),
+    (lambda value: {**WELL_FORMED, "legal_basis": [value]}, PROVISION_CODE_MAX_CHARS),
     (lambda value: {**WELL_FORMED, "justification": value}, limits.MAX_JUSTIFICATION_CHARS),
     (lambda value: {**WELL_FORMED, "external_id": value}, limits.MAX_EXTERNAL_ID_CHARS),
 ]
