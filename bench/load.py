@@ -25,7 +25,9 @@ GUNICORN_WORKERS = int(os.environ.get("CRS_BENCH_GUNICORN_WORKERS", str(2 * (os.
 
 
 # docker-compose.yml's web service: 3 processes of 4 threads, each process with a pool of 4 connections.
-DEPLOYED_WORKERS, DEPLOYED_THREADS, DEPLOYED_POOL = 3, 4, 4
+# CRS_BENCH_WEB_SHAPE=PROCESSESxTHREADS tries another shape (the pool follows the threads).
+DEPLOYED_WORKERS, DEPLOYED_THREADS = map(int, os.environ.get("CRS_BENCH_WEB_SHAPE", "3x4").split("x"))
+DEPLOYED_POOL = DEPLOYED_THREADS
 
 
 class Server:

@@ -259,10 +259,13 @@ def main() -> None:
     rows.append(("load average (1 min) at start, at end", f"{load_at_start[0]:.1f}, {load_at_end[0]:.1f}", "", ""))
     save_result("web", {"clients": args.clients, "rounds": args.rounds, "think_s": args.think,
                         "processes": args.processes,
-                        "server": "sync" if args.sync else "deployed (3 gthread × 4 threads, pool 4)",
+                        "server": "sync" if args.sync else (f"gthread: {load.DEPLOYED_WORKERS} processes × "
+                                                           f"{load.DEPLOYED_THREADS} threads, "
+                                                           f"pool {load.DEPLOYED_POOL}"),
                         "saturated": saturated, "thinking": thinking, "in_process": in_process, "met": met,
                         "load_average": [load_at_start, load_at_end], "machine": machine()})
-    report("Auditors' list and filing under 20 clients (gunicorn " + ("sync" if args.sync else "as deployed") + ")",
+    report("Auditors' list and filing under 20 clients (gunicorn " + ("sync" if args.sync else
+           f"{load.DEPLOYED_WORKERS} gthread processes × {load.DEPLOYED_THREADS} threads") + ")",
            rows)
 
 
