@@ -286,7 +286,9 @@ def main() -> None:
     print(f"Cloning them into {args.requests:,} requests in SQL ...", flush=True)
     clone(templates, args.requests, args.seed)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # Not only statistics: the visibility map lets the reports' index-only scans skip the table, as they
+        # do once autovacuum has been by (a fresh million rows read through the heap took twice as long).
+        cursor.execute("VACUUM ANALYZE")
     print("Done.")
 
 
