@@ -113,16 +113,20 @@ def _time(sql: str) -> str:
 
 @dataclass(frozen=True)
 class _Chunk:
-    """The SQL naming a chunk: the queryset's ids (with their parameters) within ``(low, high]``."""
+    """The SQL naming a chunk: the queryset's ids and screening rounds (and parameters) within ``(low, high]``."""
 
     ids_sql: str
     ids_params: tuple
     low: int
     high: int
 
+    def in_range(self, column: str) -> str:
+        """Rows of a table whose ``column`` is within the chunk's range of ids."""
+        return f"{column} > {self.low} AND {column} <= {self.high}"
+
     def rows_of(self, column: str) -> str:
         """Rows of a table whose ``column`` names one of the chunk's requests: a range, then the filter."""
-        return f"{column} > {self.low} AND {column} <= {self.high} AND {column} IN (SELECT id FROM chosen)"  # noqa: S608
+        return f"{self.in_range(column)} AND {column} IN (SELECT id FROM chosen)"  # noqa: S608
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -211,8 +215,8 @@ chk AS (
     FROM (SELECT cr.request_id, cr.name, cr.verdict,
                  CASE WHEN cr.flags <> '[]' THEN (SELECT string_agg(cr.name || ':' || flag, ';')
                                                   FROM jsonb_array_elements_text(cr.flags) flag) END AS flags
-          FROM {t['CheckResult']} cr JOIN {t['TakedownRequest']} q ON q.id = cr.request_id
-          WHERE {chunk.rows_of('cr.request_id')} AND cr.round = q.screening_round
+          FROM chosen q JOIN {t['CheckResult']} cr ON cr.request_id = q.id AND cr.round = q.screening_round
+          WHERE {chunk.in_range('cr.request_id')}
           ORDER BY cr.request_id, cr.position) checks
     GROUP BY request_id
 ),
@@ -376,8 +380,8 @@ prov AS (
 chk AS (
     SELECT request_id, {_array('line')} AS checks
     FROM (SELECT cr.request_id, {check} AS line
-          FROM {t['CheckResult']} cr JOIN {t['TakedownRequest']} q ON q.id = cr.request_id
-          WHERE {chunk.rows_of('cr.request_id')} AND cr.round = q.screening_round
+          FROM chosen q JOIN {t['CheckResult']} cr ON cr.request_id = q.id AND cr.round = q.screening_round
+          WHERE {chunk.in_range('cr.request_id')}
           ORDER BY cr.request_id, cr.position) checks
     GROUP BY request_id
 ),
@@ -429,7 +433,9 @@ def _chunks(queryset: QuerySet[TakedownRequest], chunk_size: int) -> Iterator[_C
         after = queryset.filter(id__gt=last)
         bound = next(iter(after.order_by("id").values_list("id", flat=True)[chunk_size - 1:chunk_size]), None)
         chunk = after if bound is None else after.filter(id__lte=bound)
-        ids_sql, ids_params = chunk.values("id").query.sql_with_params()
+        # With each request's screening round: the checks shown are that round's, joined without reading the
+        # request table again.
+        ids_sql, ids_params = chunk.values("id", "screening_round").query.sql_with_params()
         yield _Chunk(ids_sql=ids_sql, ids_params=tuple(ids_params), low=int(last),
                      high=int(upper if bound is None else bound))
         if bound is None:
