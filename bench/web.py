@@ -25,7 +25,9 @@ nothing is filed, so after each page's first view its answers come from the page
 in-process figures give a page's cost when it is not cached.
 
 Beside each figure it prints what holds on a loaded machine: the server's CPU per call (gunicorn's
-processes, from /proc, over the phase), the load generator's own CPU per call, and, measured first
+processes, from /proc, over the phase), the load generator's own CPU per call, how the clients'
+keep-alive connections were spread over gunicorn's processes (``Server.connections_by_process``:
+an uneven spread moves a run's rate by up to half), and, measured first
 in this process through Django's WSGI handler (no HTTP, best of three), the CPU per call of each
 path, of the list when its page is not cached yet, and the queries of each. The load average at
 start and end is printed with them.
@@ -41,6 +43,8 @@ import json
 import os
 import statistics
 import sys
+import threading
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -180,14 +184,24 @@ def main() -> None:
         """One path's figures (and those of each part of its calls) under the clients."""
         _label, make, step, per_client = path
         # Counted from when every client is logged in: a log-in's password hashing is not a filing's cost.
-        cpu = []
+        cpu, spread, looking = [], [], []
+
+        def on_start():
+            cpu.append(server.cpu_seconds())
+            # Read beside the clients, which start now (the timing starts when this returns), once the
+            # processes have accepted their connections: about 5 ms of CPU in the phase.
+            looking.append(threading.Thread(target=lambda: (time.sleep(0.05),
+                                                            spread.extend(server.connections_by_process()))))
+            looking[0].start()
+
         samples, seconds = run_clients(args.clients, scale(per_client), make, step, think, args.processes,
-                                       on_start=lambda cpu=cpu: cpu.append(server.cpu_seconds()))
+                                       on_start=on_start)
+        looking[0].join()
         every = [ms for values in samples.values() for ms in values]
         parts = {part: percentiles(values) for part, values in samples.items()} if len(samples) > 1 else {}
         return {**percentiles(every), "per_s": len(every) / seconds,
                 "server_cpu_ms": (server.cpu_seconds() - cpu[0]) / len(every) * 1000,
-                "client_cpu_ms": load.last_client_cpu_s / len(every) * 1000}, parts
+                "client_cpu_ms": load.last_client_cpu_s / len(every) * 1000, "connections": spread}, parts
 
     def phase(server: Server, think: float, scale) -> dict:
         figures = {}
@@ -207,7 +221,8 @@ def main() -> None:
             baselines.append(measured(server, healthz_path, 0.0, lambda n: n)[0])
             figures[path[0]]["baseline_per_s"] = (baselines[-2]["per_s"] + baselines[-1]["per_s"]) / 2
         # /healthz's own figures are those of its first run; its other runs give the range.
-        figures["healthz"] = {**baselines[0], "runs_per_s": [run["per_s"] for run in baselines]}
+        figures["healthz"] = {**baselines[0], "runs_per_s": [run["per_s"] for run in baselines],
+                              "runs_connections": [run["connections"] for run in baselines]}
         return figures
 
     with Server(env, deployed=not args.sync) as server:
@@ -221,9 +236,13 @@ def main() -> None:
     met = {}
     rows = []
 
+    def spread(connections: list[int]) -> str:
+        return "/".join(map(str, connections)) or "?"
+
     def cpu(label: str) -> str:
         return (f"server CPU {saturated[label]['server_cpu_ms']:.1f} ms/call, "
-                f"load generator {saturated[label]['client_cpu_ms']:.1f} ms/call")
+                f"load generator {saturated[label]['client_cpu_ms']:.1f} ms/call, "
+                f"connections per process {spread(saturated[label]['connections'])}")
 
     for label in ("auditor list", "API filing POST", "form filing POSTs"):
         base = saturated[label]["baseline_per_s"]
@@ -254,8 +273,10 @@ def main() -> None:
                         if "cached_share" in figure else ""),
                      f"/healthz {healthz_cpu:.2f} ms CPU", f"{healthz_cpu / figure['cpu_ms']:.3f}× /healthz's cost"
                      if label != "healthz" else ""))
-    runs = ", ".join(f"{rate:.0f}/s" for rate in saturated["healthz"]["runs_per_s"])
-    rows.append(("/healthz, 20 clients, no think time, each run", runs, "before the list, API, form; after", ""))
+    runs = ", ".join(f"{rate:.0f}/s ({spread(connections)})" for rate, connections in zip(
+        saturated["healthz"]["runs_per_s"], saturated["healthz"]["runs_connections"], strict=True))
+    rows.append(("/healthz, 20 clients, no think time, each run", runs,
+                 "before the list, API, form; after (connections per process)", ""))
     rows.append(("load average (1 min) at start, at end", f"{load_at_start[0]:.1f}, {load_at_end[0]:.1f}", "", ""))
     save_result("web", {"clients": args.clients, "rounds": args.rounds, "think_s": args.think,
                         "processes": args.processes,
