@@ -303,7 +303,10 @@ def _compact_json(sql: str) -> str:
     """
     flat = (f"replace(replace(replace(replace(replace(replace({sql}, '\\\\', E'\\x01'), '\\\"', E'\\x02'), "
             f"'\": ', '\":'), ', \"', ',\"'), E'\\x02', '\\\"'), E'\\x01', '\\\\')")
-    return (f"CASE WHEN strpos({sql}, '\": {{') = 0 AND strpos({sql}, '\": [') = 0 THEN {flat} "
+    # Without a backslash there is nothing to set aside: the same two replacements alone.
+    plain = f"replace(replace({sql}, '\": ', '\":'), ', \"', ',\"')"
+    return (f"CASE WHEN strpos({sql}, '\": {{') = 0 AND strpos({sql}, '\": [') = 0 THEN "
+            f"CASE WHEN strpos({sql}, '\\') = 0 THEN {plain} ELSE {flat} END "
             f"ELSE {_ANY_JSON.format(sql)} END")
 
 
