@@ -239,7 +239,11 @@ CELERY_BEAT_SCHEDULE = {
     "feed-deliveries-sweep": {"task": "feed.tasks.deliveries_sweep", "schedule": timedelta(seconds=60)},
     "sla-watch": {"task": "review.tasks.sla_watch", "schedule": timedelta(seconds=60)},
     # Often: a worker killed mid-screening leaves requests that this finds (review/services/screening.py).
-    "stuck-requests-sweep": {"task": "review.tasks.stuck_requests_sweep", "schedule": timedelta(seconds=10)},
+    # It runs a few seconds after beat's tick, when the tasks sent in the same tick (sealing, the feed) have
+    # been taken from the queue: counted as work ahead, they made a filing whose message was lost (a broker
+    # outage) wait CRS_SWEEP_AFTER instead of CRS_SCREENING_STALE.
+    "stuck-requests-sweep": {"task": "review.tasks.stuck_requests_sweep", "schedule": timedelta(seconds=10),
+                             "options": {"countdown": 3}},
     "claims-expire": {"task": "review.tasks.claims_expire", "schedule": timedelta(seconds=60)},
     "decided-requests-close": {"task": "review.tasks.decided_requests_close", "schedule": timedelta(hours=1)},
 }

@@ -98,6 +98,47 @@ def test_filing_succeeds_with_the_broker_down_and_the_sweeper_routes_it_once_the
     assert_every_request_screened_exactly_once(3)
 
 
+@pytest.mark.skipif(not redis_server_available(), reason="needs the redis-server program to stop and start a broker")
+def test_a_filing_lost_in_a_broker_outage_is_resent_by_the_next_sweep_though_its_tick_also_sent_housekeeping(
+        kz_scenario, tmp_path, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from config.celery import app
+    from config.settings import CELERY_BEAT_SCHEDULE  # the product's (the tests' settings run no beat)
+
+    queue = "faults-tick"
+    log = tmp_path / "worker.log"
+    # given: a filing made while the broker was down (its message never sent), and a worker, as deployed
+    # one task at a time, that has started (and run its start-up sweep, which finds nothing yet)
+    env = product_env(CRS_TASK_QUEUE=queue, CRS_SWEEP_AFTER_S="3600")
+    manage("simulate", "--requests", "1", "--jurisdiction", "KZ", "-v", "0",
+           env={**env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    lost = TakedownRequest.objects.get(status=Status.SUBMITTED)
+    with app.connection_for_write() as connection_:
+        connection_.default_channel.queue_purge(queue)
+    with worker_process(env, queue=queue, concurrency=1, log=log):
+        wait_until(lambda: log.exists() and "stuck_requests_sweep" in log.read_text()
+                   and "succeeded" in log.read_text().split("stuck_requests_sweep", 1)[1], timeout=60,
+                   message="the worker's start-up sweep")
+        # Idle past the stale time, not the sweep time: only an empty queue lets the sweeper resend it
+        # (operations.md promises routing about 20 s after the broker returns).
+        TakedownRequest.objects.filter(pk=lost.pk).update(
+            last_activity_at=timezone.now() - settings.CRS_SCREENING_STALE - timedelta(seconds=1))
+
+        # when: one tick of beat sends the sweep between the housekeeping due with it (their order in beat's
+        # log): the worker takes the sweep while the last of them still waits in the queue
+        for name in ("feed-deliveries-create", "stuck-requests-sweep", "log-seal-all"):
+            entry = CELERY_BEAT_SCHEDULE[name]
+            app.send_task(entry["task"], queue=queue, **entry.get("options", {}))
+
+        # then: that housekeeping is not counted as screening ahead of the filing, which is resent and routed
+        wait_until(lambda: routed_count() == 1, timeout=30, interval=0.25,
+                   message=f"the lost filing resent by the sweep and routed\n{log.read_text()}")
+    assert_every_request_screened_exactly_once(1)
+
+
 def _install_failing_trigger() -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
