@@ -287,14 +287,18 @@ def test_bulk_calls_racing_on_one_external_id_all_get_the_earlier_request(deploy
 def test_a_worker_killed_mid_screening_loses_nothing_and_a_new_worker_routes_its_requests_within_60_s(deployed):
     stack, database = deployed["stack"], deployed["database"]
     token = token_of(database, "kz-misd-reporter")
+    # The work waits in the queue for a worker that starts with all of it before it: a worker already
+    # running screened two bulk calls as fast as they were filed, before the test could kill it.
+    stack.stop("worker")
     references = []
-    for batch in range(2):
+    for batch in range(10):
         references += file_singles_and_a_bulk(stack, token, f"kill-{batch}", singles=0, bulk=100)[0]
+    stack.start("worker")
 
     def routed() -> int:
         return sum(s in ("queued", "needs_info") for s in status_of(database, references).values())
 
-    poll(lambda: routed() >= 10, timeout=60, interval=0.05, message="the worker to start screening")
+    poll(lambda: routed() >= 10, timeout=60, interval=0.02, message="the worker to start screening")
     assert stack.stop("worker", sig=signal.SIGKILL) is not None
     at_kill = routed()
     assert at_kill < len(references), "the worker must die in the middle of the work"
