@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -87,7 +88,11 @@ class Database:
 
 
 class Stack:
-    """web (gunicorn), worker and beat, each a process of its own, as in docker-compose.yml."""
+    """web (gunicorn), worker and beat, each a process of its own, as in docker-compose.yml.
+
+    As compose's ``restart: unless-stopped`` does, a process that exits without being stopped is
+    started again (within a second); ``restarts`` lists each such exit with its code.
+    """
 
     def __init__(self, folder: Path, *, database_url: str, redis_url: str, extra_env: dict | None = None):
         self.folder = folder
@@ -95,6 +100,10 @@ class Stack:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.processes: dict[str, subprocess.Popen] = {}
+        self.restarts: list[tuple[str, int]] = []
+        self._stopped: set[str] = set()
+        self._lock = threading.Lock()
+        self._watching = threading.Event()
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("DJANGO_", "CRS_", "CELERY_", "PYTEST_")) and k not in ("DATABASE_URL",
                                                                                                 "REDIS_URL")}
@@ -124,13 +133,32 @@ class Stack:
         }
 
     def start(self, name: str) -> None:
+        with self._lock:
+            self._stopped.discard(name)
+            self._launch(name)
+        if not self._watching.is_set():
+            self._watching.set()
+            threading.Thread(target=self._restart_exited, daemon=True).start()
+
+    def _launch(self, name: str) -> None:
         log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
         # As docker-compose.yml sets it: the web processes share a pool of connections between their threads.
         env = {**self.env, "CRS_DB_POOL_SIZE": "4"} if name == "web" else self.env
         self.processes[name] = subprocess.Popen(self.commands()[name], cwd=ROOT, env=env, stdout=log,
                                                 stderr=subprocess.STDOUT, start_new_session=True)
 
+    def _restart_exited(self) -> None:
+        while self._watching.is_set():
+            time.sleep(0.5)
+            with self._lock:
+                for name, process in list(self.processes.items()):
+                    if name not in self._stopped and process.poll() is not None:
+                        self.restarts.append((name, process.returncode))
+                        self._launch(name)
+
     def stop(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
+        with self._lock:
+            self._stopped.add(name)
         process = self.processes.get(name)
         if process is None or process.poll() is not None:
             return process.returncode if process else None
@@ -145,6 +173,7 @@ class Stack:
             return process.wait(timeout=10)
 
     def stop_all(self) -> dict[str, int | None]:
+        self._watching.clear()
         return {name: self.stop(name) for name in list(self.processes)}
 
     def log(self, name: str) -> str:

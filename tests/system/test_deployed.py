@@ -65,6 +65,8 @@ def deployed(tmp_path_factory):
         database.drop()
     # Stopped cleanly: SIGTERM is a clean stop for all three.
     assert all(code in (0, -signal.SIGTERM) for code in stopped.values()), (stopped, stack.logs())
+    if stack.restarts:
+        print(f"restarted after exiting on their own (compose's restart policy): {stack.restarts}")
 
 
 def token_of(database: Database, username: str) -> str:
