@@ -184,19 +184,18 @@ def main() -> None:
         """One path's figures (and those of each part of its calls) under the clients."""
         _label, make, step, per_client = path
         # Counted from when every client is logged in: a log-in's password hashing is not a filing's cost.
-        cpu, spread, looking = [], [], []
+        cpu, spread = [], []
+        # Read beside the clients, once the processes have accepted their connections: about 5 ms of CPU in
+        # the phase. Started with the clients (the timing starts when ``on_start`` returns).
+        reading = threading.Thread(target=lambda: (time.sleep(0.05), spread.extend(server.connections_by_process())))
 
         def on_start():
             cpu.append(server.cpu_seconds())
-            # Read beside the clients, which start now (the timing starts when this returns), once the
-            # processes have accepted their connections: about 5 ms of CPU in the phase.
-            looking.append(threading.Thread(target=lambda: (time.sleep(0.05),
-                                                            spread.extend(server.connections_by_process()))))
-            looking[0].start()
+            reading.start()
 
         samples, seconds = run_clients(args.clients, scale(per_client), make, step, think, args.processes,
                                        on_start=on_start)
-        looking[0].join()
+        reading.join()
         every = [ms for values in samples.values() for ms in values]
         parts = {part: percentiles(values) for part, values in samples.items()} if len(samples) > 1 else {}
         return {**percentiles(every), "per_s": len(every) / seconds,

@@ -119,9 +119,8 @@ def test_a_filing_lost_in_a_broker_outage_is_resent_by_the_next_sweep_though_its
     with app.connection_for_write() as connection_:
         connection_.default_channel.queue_purge(queue)
     with worker_process(env, queue=queue, concurrency=1, log=log):
-        wait_until(lambda: log.exists() and "stuck_requests_sweep" in log.read_text()
-                   and "succeeded" in log.read_text().split("stuck_requests_sweep", 1)[1], timeout=60,
-                   message="the worker's start-up sweep")
+        wait_until(lambda: log.exists() and "succeeded" in log.read_text().partition("stuck_requests_sweep")[2],
+                   timeout=60, message="the worker's start-up sweep")
         # Idle past the stale time, not the sweep time: only an empty queue lets the sweeper resend it
         # (operations.md promises routing about 20 s after the broker returns).
         TakedownRequest.objects.filter(pk=lost.pk).update(
