@@ -103,6 +103,19 @@ def test_the_run_command_serves_the_scenario_with_a_live_worker_and_beat_and_sto
         assert verified.returncode == 0, verified.stdout + verified.stderr
         status, ready = http("GET", f"{base}/readyz")
         assert status == 200 and ready["checks"]["beat"]["ok"] and ready["checks"]["workers"]["ok"], ready
+
+        # A worker that dies (as one can reconnecting to a Redis that went away) is started again; the site
+        # stays up and what is filed meanwhile is routed.
+        (worker,) = [pid for pid in _children(process.pid) if b"celery" in _cmdline(pid)]
+        os.kill(worker, signal.SIGKILL)
+        output += read_until(lines, "starting it again", timeout=10)
+        assert "The worker stopped on its own (killed by signal 9)" in output
+        status, filed = http("POST", f"{base}/api/v1/requests/", token=token, body={
+            "items": [{"content_id": "kz-0008"}], "category": "hate_speech", "legal_basis": ["KZ-CC-174"],
+            "requested_action": "restrict_in_jurisdiction",
+            "justification": "A second post inciting discord between groups of citizens under art. 174."})
+        assert status == 201
+        assert wait_until(routed, timeout=90, interval=0.5, message="the restarted worker to route a request")
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -121,6 +134,14 @@ def _public_key(key_file: Path) -> str:
     """The log's public key as its operator publishes it: from the key file, not asked of the site."""
     seed = base64.b64decode(key_file.read_text().strip())
     return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").glob("*/children") for child in task.read_text().split()]
+
+
+def _cmdline(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
 
 
 def _token_of(query, username: str) -> str:
