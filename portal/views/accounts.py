@@ -15,7 +15,7 @@ from reports.auth import LoginForm
 from reports.errors import DomainError
 from reports.forms import add_domain_errors
 from reports.models import Agency, ExerciseRole
-from reports.roles import is_instructor
+from reports.roles import is_auditor, is_instructor
 from reports.tenancy import membership_for, reporter_account_for
 
 
@@ -54,8 +54,13 @@ def start_page(user) -> str:
     membership = membership_for(user)
     if membership is not None and membership.role == ExerciseRole.AFFECTED_USER:
         return reverse("portal:platform")
+    if user.is_superuser:
+        return reverse("admin:index")  # the administrator may do anything; the admin is where accounts are kept
     if is_instructor(user):
         return reverse("classroom:home")
+    if is_auditor(user):
+        # Auditors work through the API: their token and a first call come first (the admin is a link away).
+        return reverse("portal:api-access")
     if user.is_staff:
         return reverse("admin:index")
     if membership is not None:

@@ -88,3 +88,12 @@ def test_the_printed_table_names_each_role_in_words_and_where_it_starts(kz_scena
     assert "starts at /portal/" in reporter and "(kz-misd, KZ)" in reporter
     assert any(line.startswith("Affected user") and "starts at /platform/" in line and "(@" in line for line in lines)
     assert not any("_" in line.split("  ")[0] for line in lines)
+
+
+def test_every_account_lands_where_its_line_says_it_starts(kz_scenario, capsys, client):
+    for account in demo_accounts(capsys):
+        client.logout()
+        response = client.post("/accounts/login/", {"username": account["username"],
+                                                    "password": account["password"]})
+
+        assert (account["username"], response["Location"]) == (account["username"], account["start"])

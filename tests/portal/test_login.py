@@ -26,7 +26,7 @@ def test_each_role_lands_where_it_works(client, classroom, kz_reporter):
         classroom.author: "/platform/",
         classroom.instructor: "/exercises/",
         classroom.senior: "/admin/",
-        user_in_role("l_auditor", roles.AUDITOR): "/admin/",
+        user_in_role("l_auditor", roles.AUDITOR): "/accounts/api/",
         get_user_model().objects.create_user("l_nobody"): "/",
     }
     landed = {}
