@@ -12,18 +12,44 @@ from dataclasses import dataclass, field
 from django.db.models import Max
 
 from review.checks import run_checks
-from review.models import ScreeningRun
+from review.models import CheckName, ScreeningRun
 from review.routing import route
 from review.rules import compile_rules
+from review.vocabulary import choice_label, flag_label, verdict_label
 
 
 @dataclass
 class RouteChange:
+    """A request whose route would change. ``why`` holds codes, as the record does; ``why_in_words`` reads them."""
+
     reference: str
     jurisdiction: str
     before: dict
     after: dict
-    why: list[str]
+    # Each reason: a check's verdict changed ({check, before, after}), its flags changed ({check, flags_added,
+    # flags_removed}), or neither did and the routing rules alone send it elsewhere ({}).
+    why: list[dict]
+    why_in_words: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.why_in_words = [reason_in_words(reason) for reason in self.why]
+
+
+def reason_in_words(reason: dict) -> str:
+    """``{"check": "human_rights", "before": "low", "after": "high"}`` as "Human rights: Low risk → High risk"."""
+    if "check" not in reason:
+        return "The routing rules changed; no check's verdict or flags did"
+    check = reason["check"]
+    name = choice_label(CheckName, check)
+    if "after" in reason:
+        before = verdict_label(reason["before"], check) if reason["before"] else "not run before"
+        return f"{name}: {before} → {verdict_label(reason['after'], check)}"
+    changes = []
+    if reason["flags_added"]:
+        changes.append("now raises " + "; ".join(flag_label(flag) for flag in reason["flags_added"]))
+    if reason["flags_removed"]:
+        changes.append("no longer raises " + "; ".join(flag_label(flag) for flag in reason["flags_removed"]))
+    return f"{name}: " + ", and ".join(changes)
 
 
 @dataclass
@@ -73,14 +99,12 @@ def shadow_run(*, candidate: dict) -> ShadowReport:
         for outcome in outcomes:
             old = before_checks.get(outcome.name)
             if old is None or old.verdict != outcome.verdict:
-                why.append(f"{outcome.name}: {old.verdict if old else '—'} → {outcome.verdict}")
+                why.append({"check": outcome.name, "before": old.verdict if old else None, "after": outcome.verdict})
             elif set(old.flags) != set(outcome.flags):
-                added = sorted(set(outcome.flags) - set(old.flags))
-                removed = sorted(set(old.flags) - set(outcome.flags))
-                why.append(f"{outcome.name} flags" + (f" +{added}" if added else "")
-                           + (f" -{removed}" if removed else ""))
+                why.append({"check": outcome.name, "flags_added": sorted(set(outcome.flags) - set(old.flags)),
+                            "flags_removed": sorted(set(old.flags) - set(outcome.flags))})
         if not why:
-            why.append("routing rules changed")
+            why.append({})
         report.changes.append(RouteChange(
             reference=run.request.reference, jurisdiction=jurisdiction,
             before={"target": run.route.get("target"), "priority": run.route.get("priority")},

@@ -29,7 +29,9 @@ def run(check_input: dict, rules, earlier: dict) -> CheckOutcome:
         explanation = "The request cannot be reviewed yet. Missing: " + "; ".join(p["message"] for p in missing)
         verdict = "incomplete"
     else:
-        explanation = (f"All {len(check_input['items'])} item(s) resolve to content, the legal basis and the "
-                       "justification are stated, and the requested scope is clear.")
+        count = len(check_input["items"])
+        resolved = "The item resolves" if count == 1 else f"All {count} items resolve"
+        explanation = (f"{resolved} to content, the legal basis and the justification are stated, and the "
+                       "requested scope is clear.")
         verdict = "complete"
     return CheckOutcome(NAME, VERSION, verdict, sorted(set(flags)), {"missing": missing}, explanation)

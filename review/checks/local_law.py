@@ -44,7 +44,8 @@ def run(check_input: dict, rules, earlier: dict) -> CheckOutcome:
             flags.add(f"not_in_force_on_request_date:{code}")
         stale = [position for position, day in content_days if not _in_force(provision, day)]
         if stale:
-            problems.append("was not in force when item(s) " + ", ".join(map(str, stale)) + " were posted")
+            items = f"item {stale[0]} was" if len(stale) == 1 else "items " + ", ".join(map(str, stale)) + " were"
+            problems.append(f"was not in force when {items} posted")
             flags.add(f"not_in_force_on_content_date:{code}")
         if request["category"] not in provision["categories"]:
             stated = choice_label(Category, request["category"], lower=True)

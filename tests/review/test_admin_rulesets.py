@@ -51,7 +51,9 @@ def test_shadow_run_shows_which_routes_the_candidate_would_change_and_why(client
         legal.reference, "legal", "human_rights")
     html = response.content.decode()
     assert legal.reference in html and policy.reference not in html
-    assert "human_rights: low → high" in html
+    assert "Human rights: Low risk → High risk" in html and "human_rights" not in html
+    assert "Local law (priority" in html and "Human-rights escalation (priority" in html
+    assert "</strong> requests replayed" in html and "</strong> route would change" in html
     # Nothing was written: the rules and the requests are as they were.
     assert RuleSet.objects.get(pk=candidate.pk).state == RuleSet.State.CANDIDATE
     legal.refresh_from_db()

@@ -49,6 +49,13 @@ def test_a_complete_request_passes_completeness():
     outcome = run(completeness, check_input())
 
     assert (outcome.verdict, outcome.findings["missing"]) == ("complete", [])
+    assert outcome.explanation.startswith("The item resolves to content, the legal basis")
+
+
+def test_completeness_counts_the_items_in_words():
+    outcome = run(completeness, check_input(items=[item(1), item(2), item(3)]))
+
+    assert outcome.explanation.startswith("All 3 items resolve to content")
 
 
 def test_completeness_lists_each_missing_part():
@@ -111,6 +118,9 @@ def test_local_law_rejects_a_provision_not_in_force_when_the_content_was_posted(
 
     assert outcome.verdict == "unsupported"
     assert outcome.flags == ["not_in_force_on_content_date:KZ-ONLINE-2023"]
+    assert "was not in force when item 1 was posted" in outcome.explanation
+    two = run(local_law, check_input(provisions=[later], submitted_on="2024-01-10", items=[item(1), item(2)]))
+    assert "was not in force when items 1, 2 were posted" in two.explanation
 
 
 def test_local_law_rejects_a_provision_not_in_force_on_the_request_date():

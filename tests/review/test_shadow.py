@@ -55,7 +55,8 @@ def test_a_lower_high_risk_threshold_changes_exactly_the_medium_risk_routes(tmp_
                       if r.queue == "legal" and r.check_results.get(name="human_rights").findings["score"] >= 3)
     assert changed == expected
     assert all(c["after"]["target"] == "human_rights" for c in report["changes"])
-    assert all(any(why.startswith("human_rights:") for why in c["why"]) for c in report["changes"])
+    assert all({"check": "human_rights", "before": "medium", "after": "high"} in c["why"] for c in report["changes"])
+    assert all("Human rights: Medium risk → High risk" in c["why_in_words"] for c in report["changes"])
     assert report["per_jurisdiction"]["KZ"] == {"replayed": len(requests), "changed": len(expected)}
 
 
