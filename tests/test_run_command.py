@@ -107,9 +107,14 @@ def test_the_run_command_serves_the_scenario_with_a_live_worker_and_beat_and_sto
         # A worker that dies (as one can reconnecting to a Redis that went away) is started again; the site
         # stays up and what is filed meanwhile is routed.
         (worker,) = [pid for pid in _children(process.pid) if b"celery" in _cmdline(pid)]
+        assert _group(worker), "the worker's beat runs in a process of its own"
         os.kill(worker, signal.SIGKILL)
         output += read_until(lines, "starting it again", timeout=10)
         assert "The worker stopped on its own (killed by signal 9)" in output
+        # The killed worker's beat does not live on beside the new worker's.
+        wait_until(lambda: not _group(worker), timeout=15, message="the killed worker's processes to end")
+        (worker,) = wait_until(lambda: [pid for pid in _children(process.pid) if b"celery" in _cmdline(pid)],
+                               timeout=15, message="the new worker")
         status, filed = http("POST", f"{base}/api/v1/requests/", token=token, body={
             "items": [{"content_id": "kz-0008"}], "category": "hate_speech", "legal_basis": ["KZ-CC-174"],
             "requested_action": "restrict_in_jurisdiction",
@@ -125,6 +130,7 @@ def test_the_run_command_serves_the_scenario_with_a_live_worker_and_beat_and_sto
                 os.killpg(process.pid, signal.SIGKILL)
     rest = read_until(lines, "Stopped the web server and the worker.", timeout=5)
     assert process.returncode == 0, rest
+    assert not _group(worker), "Ctrl-C leaves none of the worker's processes running"
     assert "Traceback" not in output + rest, output + rest
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -138,6 +144,19 @@ def _public_key(key_file: Path) -> str:
 
 def _children(pid: int) -> list[int]:
     return [int(child) for task in Path(f"/proc/{pid}/task").glob("*/children") for child in task.read_text().split()]
+
+
+def _group(leader: int) -> list[int]:
+    """The processes of the group ``leader`` started, apart from the leader (its pool and beat processes)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == leader and int(stat.parent.name) != leader:  # the process group's id
+            members.append(int(stat.parent.name))
+    return members
 
 
 def _cmdline(pid: int) -> bytes:
