@@ -9,6 +9,7 @@ stand-alone verifier accepts, and /readyz says the worker and beat run.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import signal
 import socket
@@ -66,8 +67,10 @@ def test_the_run_command_serves_the_scenario_with_a_live_worker_and_beat_and_sto
     process = subprocess.Popen([sys.executable, "scripts/run", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines = lines_of(process)
+    worker = None
     try:
         output = read_until(lines, "Press Ctrl-C to stop.", timeout=240)
+        worker = _worker_of(process)
         base = f"http://127.0.0.1:{port}"
         assert f"CRS Simulator is running: {base}/" in output
         assert "kz-misd-reporter" in output and "policy-reviewer" in output and "auditor" in output
@@ -106,15 +109,13 @@ def test_the_run_command_serves_the_scenario_with_a_live_worker_and_beat_and_sto
 
         # A worker that dies (as one can reconnecting to a Redis that went away) is started again; the site
         # stays up and what is filed meanwhile is routed.
-        (worker,) = [pid for pid in _children(process.pid) if b"celery" in _cmdline(pid)]
         assert _group(worker), "the worker's beat runs in a process of its own"
         os.kill(worker, signal.SIGKILL)
         output += read_until(lines, "starting it again", timeout=10)
         assert "The worker stopped on its own (killed by signal 9)" in output
         # The killed worker's beat does not live on beside the new worker's.
         wait_until(lambda: not _group(worker), timeout=15, message="the killed worker's processes to end")
-        (worker,) = wait_until(lambda: [pid for pid in _children(process.pid) if b"celery" in _cmdline(pid)],
-                               timeout=15, message="the new worker")
+        worker = _worker_of(process)
         status, filed = http("POST", f"{base}/api/v1/requests/", token=token, body={
             "items": [{"content_id": "kz-0008"}], "category": "hate_speech", "legal_basis": ["KZ-CC-174"],
             "requested_action": "restrict_in_jurisdiction",
@@ -122,15 +123,20 @@ def test_the_run_command_serves_the_scenario_with_a_live_worker_and_beat_and_sto
         assert status == 201
         assert wait_until(routed, timeout=90, interval=0.5, message="the restarted worker to route a request")
     finally:
-        process.send_signal(signal.SIGINT)
+        # Ctrl-C; or, for the second installation, the hang-up of a terminal window closed on it.
+        process.send_signal(signal.SIGHUP if "REDIS_URL" in settings else signal.SIGINT)
         try:
             process.wait(timeout=45)
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
+            left_running = [*_group(worker), *([worker] if Path(f"/proc/{worker}").exists() else [])] if worker else []
+            if worker:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(worker, signal.SIGKILL)  # the worker's group is its own: a failed run leaves none of it
     rest = read_until(lines, "Stopped the web server and the worker.", timeout=5)
     assert process.returncode == 0, rest
-    assert not _group(worker), "Ctrl-C leaves none of the worker's processes running"
+    assert not left_running, "stopping leaves none of the worker's processes running"
     assert "Traceback" not in output + rest, output + rest
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -140,6 +146,13 @@ def _public_key(key_file: Path) -> str:
     """The log's public key as its operator publishes it: from the key file, not asked of the site."""
     seed = base64.b64decode(key_file.read_text().strip())
     return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
+def _worker_of(process) -> int:
+    """The run command's worker (celery's main process), once it has started."""
+    (worker,) = wait_until(lambda: [pid for pid in _children(process.pid) if b"celery" in _cmdline(pid)],
+                           timeout=15, message="the worker to start")
+    return worker
 
 
 def _children(pid: int) -> list[int]:
