@@ -128,15 +128,15 @@ def test_the_run_command_serves_the_scenario_with_a_live_worker_and_beat_and_sto
         try:
             process.wait(timeout=45)
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            left_running = [*_group(worker), *([worker] if Path(f"/proc/{worker}").exists() else [])] if worker else []
-            if worker:
+            # What outlived the command (its web server; the worker's group, which is its own), then none of it.
+            left_running = [*_group(process.pid), *(_group(worker) if worker else []),
+                            *([worker] if worker and Path(f"/proc/{worker}").exists() else [])]
+            for leader in [pid for pid in (process.pid, worker) if pid]:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(worker, signal.SIGKILL)  # the worker's group is its own: a failed run leaves none of it
+                    os.killpg(leader, signal.SIGKILL)
     rest = read_until(lines, "Stopped the web server and the worker.", timeout=5)
     assert process.returncode == 0, rest
-    assert not left_running, "stopping leaves none of the worker's processes running"
+    assert not left_running, "stopping leaves none of the web server's or the worker's processes running"
     assert "Traceback" not in output + rest, output + rest
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
