@@ -117,6 +117,12 @@ def route_label(target: str) -> str:
     return ROUTE_TARGETS.get(target) or str(target).replace("_", " ")
 
 
+def route_place(route: dict) -> str:
+    """``{"target": "legal", "priority": 3}`` as "Local law (priority 3)"; a route without a priority by its target."""
+    place = route_label(route.get("target"))
+    return f"{place} (priority {route['priority']})" if route.get("priority") else place
+
+
 def language_name(code: str) -> str:
     """``kk`` as "Kazakh" (the names Django knows)."""
     try:

@@ -4,7 +4,15 @@ from django import template
 
 from reports.models import Category, Persona
 from reports.roles import role_label
-from review.vocabulary import action_label, choice_label, flag_label, language_name, route_label, verdict_label
+from review.vocabulary import (
+    action_label,
+    choice_label,
+    flag_label,
+    language_name,
+    route_label,
+    route_place,
+    verdict_label,
+)
 
 register = template.Library()
 
@@ -35,6 +43,12 @@ def role(value: str) -> str:
 def route(value: str) -> str:
     """A route's target (a queue, or back to the requester) in words."""
     return route_label(value)
+
+
+@register.filter
+def place(route_: dict) -> str:
+    """Where a route sends a request, with its priority: "Local law (priority 3)"."""
+    return route_place(route_)
 
 
 @register.filter

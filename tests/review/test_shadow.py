@@ -14,6 +14,7 @@ from filing.services import request_file
 from review.models import RuleSet
 from review.rules import DEFAULT_RULES_FILE, RULES_DIR, active_ruleset
 from review.services import request_screen
+from review.vocabulary import route_place
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +59,29 @@ def test_a_lower_high_risk_threshold_changes_exactly_the_medium_risk_routes(tmp_
     assert all({"check": "human_rights", "before": "medium", "after": "high"} in c["why"] for c in report["changes"])
     assert all("Human rights: Medium risk → High risk" in c["why_in_words"] for c in report["changes"])
     assert report["per_jurisdiction"]["KZ"] == {"replayed": len(requests), "changed": len(expected)}
+
+
+def test_the_command_says_in_words_where_each_route_would_go_and_why(tmp_path, kz_reporter, capsys):
+    request = screened(kz_reporter, "kz-0007", "hate_speech", "KZ-CC-174")
+    assert request.queue == "legal"
+
+    def every_risk_high(data):
+        data["version"] = "2021.2-candidate"
+        data["human_rights"]["risk_thresholds"] = {"medium": 0, "high": 0}
+
+    call_command("workflow_shadow", "--rules", candidate_file(tmp_path, every_risk_high))
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Candidate rules 2021.2-candidate: 1 request(s) replayed, 1 route(s) would change."
+    (change,) = [line for line in lines if request.reference in line]
+    assert change.startswith(f"  {request.reference} (KZ): Local law (priority ")
+    assert "→ Human-rights escalation (priority " in change and change.endswith("→ High risk")
+    assert "human_rights" not in change and "None" not in change
+
+
+def test_a_place_without_a_priority_is_named_by_its_target_alone():
+    assert route_place({"target": "needs_info", "priority": None}) == "Sent back for information"
+    assert route_place({"target": "policy", "priority": 2}) == "Platform policy (priority 2)"
 
 
 def test_an_unchanged_rule_file_changes_no_route(tmp_path, kz_reporter, capsys):

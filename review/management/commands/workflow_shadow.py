@@ -6,7 +6,7 @@ from reports.errors import DomainError
 from review.rules import load_rules_file
 from review.services import ruleset_store
 from review.shadow import shadow_run
-from review.vocabulary import route_label
+from review.vocabulary import route_place
 
 
 class Command(BaseCommand):
@@ -35,8 +35,7 @@ class Command(BaseCommand):
         for code, counts in sorted(report.per_jurisdiction.items()):
             self.stdout.write(f"{code:<14}{counts['replayed']:>10}{counts['changed']:>10}")
         for change in report.changes:
-            self.stdout.write(f"  {change.reference} ({change.jurisdiction}): {route_label(change.before['target'])} "
-                              f"(priority {change.before['priority']}) → {route_label(change.after['target'])} "
-                              f"(priority {change.after['priority']}): " + "; ".join(change.why_in_words))
+            self.stdout.write(f"  {change.reference} ({change.jurisdiction}): {route_place(change.before)} → "
+                              f"{route_place(change.after)}: " + "; ".join(change.why_in_words))
         if options["save"]:
             self.stdout.write("Stored as a candidate; activate it with manage.py workflow_activate.")
