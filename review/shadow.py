@@ -29,10 +29,13 @@ class RouteChange:
     # Each reason: a check's verdict changed ({check, before, after}), its flags changed ({check, flags_added,
     # flags_removed}), or neither did and the routing rules alone send it elsewhere ({}).
     why: list[dict]
-    why_in_words: list[str] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.why_in_words = [reason_in_words(reason) for reason in self.why]
+    @property
+    def why_in_words(self) -> list[str]:
+        return [reason_in_words(reason) for reason in self.why]
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "why_in_words": self.why_in_words}
 
 
 def reason_in_words(reason: dict) -> str:
@@ -66,7 +69,7 @@ class ShadowReport:
             "replayed": self.replayed,
             "changed": len(self.changes),
             "per_jurisdiction": dict(sorted(self.per_jurisdiction.items())),
-            "changes": [change.__dict__ for change in self.changes],
+            "changes": [change.as_dict() for change in self.changes],
         }
 
 
