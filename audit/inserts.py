@@ -113,7 +113,8 @@ def recordset_insert(instances: Sequence[Model]) -> tuple[str, str, bool]:
 @lru_cache(maxsize=32)
 def _recordset_statement(model: type[Model], with_ids: bool) -> tuple[tuple, str]:
     """The fields a new row of ``model`` states (all but the id, if it takes one) and its ``recordset_sql``."""
-    fields = tuple(field for field in model._meta.concrete_fields if not (with_ids and field.primary_key))
+    fields = tuple(field for field in model._meta.concrete_fields
+                   if not (with_ids and field.primary_key) and not field.generated)
     return fields, recordset_sql(model._meta, tuple(field.column for field in fields), with_ids)
 
 
@@ -200,7 +201,7 @@ def instances_insert(instances: Sequence[Model]) -> None:
         return
     meta = type(instances[0])._meta
     with_ids = instances[0].pk is None
-    fields = [field for field in meta.concrete_fields if not (with_ids and field.primary_key)]
+    fields = [field for field in meta.concrete_fields if not (with_ids and field.primary_key) and not field.generated]
     rows = [[_stored(field.pre_save(instance, True)) for field in fields] for instance in instances]
     instances_written(instances, rows_insert(type(instances[0]), [field.attname for field in fields], rows,
                                              with_ids=with_ids))

@@ -71,8 +71,8 @@ def build_templates(count: int, seed: int) -> list[int]:
 
 
 def _columns(model) -> list[tuple[str, object]]:
-    """(column, field) of the model's table, in the table's order."""
-    return [(field.column, field) for field in model._meta.concrete_fields]
+    """(column, field) of the model's table that an INSERT states (not those the database computes), in order."""
+    return [(field.column, field) for field in model._meta.concrete_fields if not field.generated]
 
 
 def _select_list(model, alias: str, overrides: dict[str, str]) -> tuple[str, str]:

@@ -54,7 +54,7 @@ from audit.stamps import record_stamp
 from reports.errors import InvalidInput
 from reports.models import Agency, Appeal, Category, Exercise, RequestedAction, TakedownRequest
 from review.models import ItemOutcome
-from review.tallies import OUTCOME_OF_TALLY, TALLIES, latest_round_count
+from review.tallies import OUTCOME_OF_TALLY, TALLIES
 
 PERIOD_PATTERN = re.compile(r"^(\d{4})-H([12])$")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -243,8 +243,9 @@ def _medians_postgresql(*, exercise: Exercise, period: Period,
 def transparency_report(*, exercise: Exercise, period: Period, jurisdiction: str | None = None) -> dict:
     """The period's figures, in total and per jurisdiction (most requests first), from four aggregate queries.
 
-    On PostgreSQL the requests' figures come from one covering index (``request_transparency_tallies``)
-    rather than the table, and the medians from another (``request_decision_times``). A period
+    On PostgreSQL the requests' figures come from one covering index (``request_transparency_figures``:
+    the kept counts of the latest round and the court order, as columns the database computes) rather
+    than the table, and the medians from another (``request_decision_times``). A period
     without requests costs one query.
     """
     requests = _filed(exercise).filter(submitted_at__gte=period.start, submitted_at__lt=period.end)
@@ -253,12 +254,11 @@ def transparency_report(*, exercise: Exercise, period: Period, jurisdiction: str
 
     per: dict[str, dict] = defaultdict(_empty_figures)
     totals = _empty_figures()
-    court_order = ~Q(court_name="") & ~Q(court_case_number="")
-    kept = {tally: Sum(latest_round_count(tally)) for tally in TALLIES}
+    kept = {tally: Sum(f"latest_{tally}") for tally in TALLIES}
     # By agency, not jurisdiction: no join, and the medians below need each jurisdiction's agencies.
     groups = list(requests.values("agency_id", "category", "requested_action")
-                  .annotate(n=Count("*"), court=Count("id", filter=court_order),
-                            decided=Count("id", filter=Q(decided_at__isnull=False)), items=Sum("item_count"), **kept)
+                  .annotate(n=Count("*"), court=Count("cites_court_order", filter=Q(cites_court_order=True)),
+                            decided=Count("decided_at"), items=Sum("item_count"), **kept)
                   .order_by())
     names: dict[str, str] = {}
     if groups:
