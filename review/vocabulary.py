@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from django.utils.translation import get_language_info
 
-from reports.models import Category, Outcome, Persona, Queue, RequestedAction
+from reports.models import Category, Persona, Queue, RequestedAction
 from review.models import CheckName, DecisionAction
 
 VERDICTS = {
@@ -135,14 +135,3 @@ def action_label(action: str) -> str:
     """A decision or a requested action in words (``restrict_in_jurisdiction`` → "Restrict in …")."""
     return choice_label(DecisionAction if action in DecisionAction.values else RequestedAction, action)
 
-
-# A decided request's outcome as the sentence that announces it ("… is decided: no action on any item").
-OUTCOME_SENTENCES = {
-    Outcome.FULL: "every item actioned",
-    Outcome.PARTIAL: "some items actioned, some not",
-    Outcome.NONE: "no action on any item",
-}
-
-
-def outcome_sentence(outcome: str) -> str:
-    return OUTCOME_SENTENCES.get(outcome) or choice_label(Outcome, outcome, lower=True)

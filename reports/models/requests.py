@@ -53,9 +53,9 @@ class Status(models.TextChoices):
 
 
 class Outcome(models.TextChoices):
-    FULL = "full", "Full (every item actioned)"
-    PARTIAL = "partial", "Partial"
-    NONE = "none", "None (no action)"
+    FULL = "full", "Action on every item"
+    PARTIAL = "partial", "Action on some items"
+    NONE = "none", "No action on any item"
 
 
 class Queue(models.TextChoices):

@@ -30,7 +30,6 @@ from review.admin.filters import ClaimFilter, PriorityFilter, SlaFilter, StatusF
 from review.admin.forms import AskInfoForm, DecisionForm, EscalateForm
 from review.models import Decision
 from review.timeline import request_timeline
-from review.vocabulary import outcome_sentence
 
 REVIEW_PERMISSION = "reports.review_takedownrequest"
 AGENCY_NAME_CHARS = 32  # how much of an agency's name the request list shows
@@ -323,7 +322,7 @@ class TakedownRequestAdmin(admin.ModelAdmin):
                     obj.refresh_from_db(fields=["status", "outcome"])
                     text = f"Item {item.position}: {Decision.Action(decision.action).label}."
                     if obj.status == Status.DECIDED:
-                        text += (f" {obj.reference} is decided: {outcome_sentence(obj.outcome)}; "
+                        text += (f" {obj.reference} is decided: {obj.get_outcome_display().lower()}; "
                                  "the requester has been told.")
                     self.message_user(request, text, messages.SUCCESS)
                     return redirect(self._page_url(obj))

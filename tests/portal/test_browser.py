@@ -208,7 +208,7 @@ def test_newcomer_registers_is_verified_files_and_follows_a_request_to_its_decis
 
     # then: the decision and its reasons appear without a reload
     expect(status_of(reporter)).to_have_attribute("data-status", "decided")
-    expect(reporter.locator("#request-outcome")).to_have_text("Partial")
+    expect(reporter.locator("#request-outcome")).to_have_text("Action on some items")
     expect(reporter.locator("#item-1")).to_contain_text("the restriction is limited to Kazakhstan")
     expect(reporter.locator("#item-2")).to_contain_text("it is not shown to be unlawful")
     expect(reporter.locator(".timeline")).to_contain_text("Information requested")

@@ -198,7 +198,7 @@ def test_the_decision_and_its_rationale_are_shown(reporter_client, decided):
     words = text(page(reporter_client, decided))
 
     assert "Status: Decided" in words
-    assert "Outcome None (no action)" in words
+    assert "Outcome No action on any item" in words
     assert "Decision: No action" in words
     assert "Reason: Not shown to be unlawful" in words
     assert "Criticism of prices is not incitement." in words

@@ -68,7 +68,7 @@ def test_policy_reviewer_removes_violating_content_globally(client_for, claimed,
     assert response.redirect_chain[-1][0] == page(takedown)
     assert shown_messages(response) == [
         "Item 1: Remove globally (violates platform policy). "
-        f"{takedown.reference} is decided: every item actioned; the requester has been told."]
+        f"{takedown.reference} is decided: action on every item; the requester has been told."]
     takedown.refresh_from_db()
     assert (takedown.status, takedown.outcome, takedown.claimed_by) == (Status.DECIDED, Outcome.FULL, None)
     decision = Decision.objects.get(item=item)
