@@ -13,6 +13,9 @@ from django.db.models import Q
 from django.utils.html import format_html
 
 from audit.models import AuditEvent
+from audit.vocabulary import EVENT_NAMES, event_name
+from reports import roles
+from reports.roles import role_label
 from reports.tenancy import exercise_for_user
 
 
@@ -39,15 +42,54 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+# The roles an event records (audit/events.py): the workflow, the reporters, the reviewers' tiers and the staff.
+EVENT_ROLES = (roles.SYSTEM, roles.REPORTER, roles.POLICY_REVIEWER, roles.LEGAL_REVIEWER, roles.HUMAN_RIGHTS_REVIEWER,
+               roles.SENIOR_REVIEWER, roles.PLATFORM_STAFF, roles.AFFECTED_USER, roles.AUDITOR, roles.INSTRUCTOR,
+               roles.ADMINISTRATOR, roles.STUDENT)
+
+
+class EventTypeFilter(admin.SimpleListFilter):
+    """Every event type in words, in the order of the workflow: a fixed list, so the page never scans the trail."""
+
+    title = "event"
+    parameter_name = "event_type"
+
+    def lookups(self, request, model_admin):
+        return list(EVENT_NAMES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event_type=self.value()) if self.value() else queryset
+
+
+class ActorRoleFilter(admin.SimpleListFilter):
+    title = "actor role"
+    parameter_name = "actor_role"
+
+    def lookups(self, request, model_admin):
+        return [(code, role_label(code)) for code in EVENT_ROLES]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor_role=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "event_type", "request", "actor_role", "log_leaf")
-    list_filter = ("event_type", "actor_role")
+    list_display = ("id", "created_at", "event", "request", "actor_role_in_words", "log_leaf")
+    list_filter = (EventTypeFilter, ActorRoleFilter)
     list_select_related = ("request", "log_entry")
     search_fields = ("request__reference", "event_type")
-    fields = ("id", "uid", "created_at", "event_type", "request", "actor_role", "actor_ref", "log_leaf",
+    fields = ("id", "uid", "created_at", "event", "request", "actor_role_in_words", "actor_ref", "log_leaf",
               "payload_json", "canonical_text")
     readonly_fields = fields
+
+    @admin.display(description="Event", ordering="event_type")
+    def event(self, obj):
+        # The code stays beside the words: it is what the API, the exports and the log hold.
+        return format_html('{} <code class="crs-code">{}</code>', event_name(obj.event_type), obj.event_type)
+
+    @admin.display(description="Actor role", ordering="actor_role")
+    def actor_role_in_words(self, obj):
+        return role_label(obj.actor_role)
     show_full_result_count = False
 
     def get_queryset(self, request):
