@@ -10,7 +10,7 @@ the transactions that change the records; ``manage.py figures_check`` recounts t
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from reports.models import RequestItem, TakedownRequest
@@ -28,12 +28,6 @@ OUTCOME_OF_TALLY = {
     "items_no_action": ItemOutcome.NO_ACTION.value,
 }
 TALLIES = tuple(TALLY_OF_ACTION.values())
-LATEST_ROUND = Q(tally_round=F("review_round"))
-
-
-def latest_round_count(tally: str) -> Case:
-    """A kept decision count as the report reads it: zero once a newer review round has opened."""
-    return Case(When(LATEST_ROUND, then=F(tally)), default=Value(0), output_field=IntegerField())
 
 
 def _count(queryset: QuerySet) -> Coalesce:
@@ -60,5 +54,5 @@ def requests_with_wrong_tallies(queryset: QuerySet[TakedownRequest]) -> QuerySet
     differs = ~Q(item_count=F("recounted_item_count"))
     for tally in TALLIES:
         differs |= ~Q(**{f"kept_{tally}": F(f"recounted_{tally}")})
-    return (queryset.annotate(**recount, **{f"kept_{tally}": latest_round_count(tally) for tally in TALLIES})
+    return (queryset.annotate(**recount, **{f"kept_{tally}": F(f"latest_{tally}") for tally in TALLIES})
             .filter(differs))
