@@ -81,6 +81,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     fields = ("id", "uid", "created_at", "event", "request", "actor_role_in_words", "actor_ref", "log_leaf",
               "payload_json", "canonical_text")
     readonly_fields = fields
+    show_full_result_count = False
 
     @admin.display(description="Event", ordering="event_type")
     def event(self, obj):
@@ -90,7 +91,6 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description="Actor role", ordering="actor_role")
     def actor_role_in_words(self, obj):
         return role_label(obj.actor_role)
-    show_full_result_count = False
 
     def get_queryset(self, request):
         exercise = exercise_for_user(request.user)

@@ -134,4 +134,3 @@ def language_name(code: str) -> str:
 def action_label(action: str) -> str:
     """A decision or a requested action in words (``restrict_in_jurisdiction`` → "Restrict in …")."""
     return choice_label(DecisionAction if action in DecisionAction.values else RequestedAction, action)
-
