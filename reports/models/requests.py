@@ -66,6 +66,13 @@ class Queue(models.TextChoices):
     HUMAN_RIGHTS = "human_rights", "Human-rights escalation"
 
 
+def _latest_round_count(tally: str) -> models.GeneratedField:
+    """A kept decision count as the transparency report reads it: zero once a newer review round has opened."""
+    return models.GeneratedField(
+        expression=Case(When(tally_round=F("review_round"), then=F(tally)), default=Value(0)),
+        output_field=models.PositiveIntegerField(), db_persist=True)
+
+
 class TakedownRequest(models.Model):
     """A government's request to remove or restrict content: the standard intake form for state actors."""
 
@@ -117,15 +124,9 @@ class TakedownRequest(models.Model):
     # The same counts as the report reads them (zero once a newer round has opened), and whether a
     # court order is cited: computed by the database whenever the row changes, so that the report's
     # index holds a few small numbers a request instead of court names, case numbers and both rounds.
-    latest_items_removed = models.GeneratedField(
-        expression=Case(When(tally_round=F("review_round"), then=F("items_removed")), default=Value(0)),
-        output_field=models.PositiveIntegerField(), db_persist=True)
-    latest_items_restricted = models.GeneratedField(
-        expression=Case(When(tally_round=F("review_round"), then=F("items_restricted")), default=Value(0)),
-        output_field=models.PositiveIntegerField(), db_persist=True)
-    latest_items_no_action = models.GeneratedField(
-        expression=Case(When(tally_round=F("review_round"), then=F("items_no_action")), default=Value(0)),
-        output_field=models.PositiveIntegerField(), db_persist=True)
+    latest_items_removed = _latest_round_count("items_removed")
+    latest_items_restricted = _latest_round_count("items_restricted")
+    latest_items_no_action = _latest_round_count("items_no_action")
     cites_court_order = models.GeneratedField(
         expression=Case(When(~Q(court_name="") & ~Q(court_case_number=""), then=Value(True)), default=Value(False)),
         output_field=models.BooleanField(), db_persist=True)
