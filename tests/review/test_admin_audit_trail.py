@@ -62,7 +62,7 @@ def test_the_filters_name_events_and_roles_in_words_and_filter_by_their_codes(cl
 
 def test_every_event_type_the_record_can_hold_has_a_name():
     # The types audit/events.py writes: its literals, and those it spells from a reporter's or agency's state.
-    source = (Path(events.__file__)).read_text()
+    source = Path(events.__file__).read_text()
     literal = {name for line in source.splitlines() if "event_type=" in line
                for name in re.findall(r'(?<![{\w])"([a-z]+(?:_[a-z]+)+)"', line)}
     # An agency made active is written as "agency_accepted", a literal.

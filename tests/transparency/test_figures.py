@@ -268,7 +268,6 @@ def test_postgresqls_single_pass_medians_equal_one_median_per_jurisdiction(db):
     assert single_pass == _medians(decided_requests, ids)
 
 
-
 def test_every_column_the_requests_figures_read_is_in_their_index(dataset):
     # The half-year's figures stay quick at a million requests because one covering index holds every
     # column the per-agency aggregate reads (an index-only scan): one column outside it reads the table.
