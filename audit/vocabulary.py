@@ -1,4 +1,5 @@
-"""The audit trail's event types in words, for pages.
+"""The audit trail's event types in words, for pages (the admin's list of events, and the request's timeline
+where an event's title is its name alone).
 
 The record, the API and the exports keep the codes, which auditors filter and cite.
 """
@@ -12,17 +13,17 @@ EVENT_NAMES = {
     "screening_started": "Automated screening started",
     "check_completed": "Check completed",
     "request_routed": "Routed to a review queue",
-    "screening_reenqueued": "Screening sent again (stuck)",
-    "info_requested": "Information asked of the requester",
-    "info_provided": "Information provided by the requester",
-    "request_withdrawn": "Request withdrawn",
-    "reconsideration_requested": "Reconsideration asked for",
+    "screening_reenqueued": "Screening resumed",
+    "info_requested": "Information requested",
+    "info_provided": "Information provided",
+    "request_withdrawn": "Withdrawn by the requester",
+    "reconsideration_requested": "Reconsideration requested",
     "request_closed": "Request closed",
     "request_claimed": "Review started",
     "claim_released": "Returned to the queue",
     "claim_expired": "Claim expired, returned to the queue",
     "request_escalated": "Escalated to another queue",
-    "sla_breached": "Past its due time (SLA)",
+    "sla_breached": "Past its service-level time",
     "item_decided": "Item decided",
     "request_decided": "Request decided",
     "appeal_filed": "Appeal filed by an affected user",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audit.log import SealStatus, seal_status
+from audit.vocabulary import event_name
 from reports.models import AppealStatus, Category, Outcome
 from reports.roles import role_label
 from review.models import CheckName
@@ -36,7 +37,7 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
     p = event.payload
     kind = event.event_type
     if kind == "request_drafted":
-        return "Draft created", ""
+        return event_name(kind), ""
     if kind == "request_submitted":
         items = len(p.get("items", []))
         reason = choice_label(Category, p.get("category"), lower=True)
@@ -44,9 +45,9 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
                 f"{items} item{'s' if items != 1 else ''}; reason: {reason}; "
                 f"legal basis {', '.join(p.get('provisions') or []) or 'none'}.")
     if kind == "evidence_added":
-        return "Evidence added", f"{p.get('content_type')}, {p.get('size')} bytes, SHA-256 {p.get('sha256', '')[:16]}…"
+        return event_name(kind), f"{p.get('content_type')}, {p.get('size')} bytes, SHA-256 {p.get('sha256', '')[:16]}…"
     if kind == "screening_started":
-        return "Automated screening started", f"Round {p.get('round')}."
+        return event_name(kind), f"Round {p.get('round')}."
     if kind == "check_completed":
         result = checks.get((p.get("round"), p.get("check")))
         check = p.get("check")
@@ -59,19 +60,19 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
                 p.get("reason", ""))
     if kind == "info_requested":
         message = messages.get(p.get("message"))
-        return "Information requested", message.body if message else ""
+        return event_name(kind), message.body if message else ""
     if kind == "info_provided":
         message = messages.get(p.get("message"))
         changed = ", ".join(part_label(field) for field in p.get("changed") or [])
-        return "Information provided", (message.body if message else "") + (f" (changed: {changed})" if changed else "")
+        return event_name(kind), (message.body if message else "") + (f" (changed: {changed})" if changed else "")
     if kind == "request_claimed":
-        return "Review started", f"by {role_label(event.actor_role)}" if staff else ""
+        return event_name(kind), f"by {role_label(event.actor_role)}" if staff else ""
     if kind in ("claim_released", "claim_expired"):
         return "Returned to the queue", "The claim lapsed." if kind == "claim_expired" else ""
     if kind == "request_escalated":
         return f"Escalated to {route_label(p.get('to'))} review", p.get("note", "") if staff else ""
     if kind == "sla_breached":
-        return "Past its service-level time", f"Priority raised to {p.get('priority')}."
+        return event_name(kind), f"Priority raised to {p.get('priority')}."
     if kind == "item_decided":
         return f"Item {p.get('item')}: {ACTION_TITLES.get(p.get('action'), p.get('action'))}", p.get("rationale", "")
     if kind == "request_decided":
@@ -79,9 +80,9 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
         return f"Decided: {Outcome(outcome).label if outcome in Outcome.values else outcome}", ""
     if kind == "reconsideration_requested":
         message = messages.get(p.get("message"))
-        return "Reconsideration requested", message.body if message else ""
+        return event_name(kind), message.body if message else ""
     if kind == "request_withdrawn":
-        return "Withdrawn by the requester", p.get("reason", "")
+        return event_name(kind), p.get("reason", "")
     if kind == "request_closed":
         return "Closed", p.get("reason", "")
     if kind == "appeal_filed":
@@ -91,8 +92,8 @@ def _describe(event, request, checks: dict, messages: dict, staff: bool) -> tupl
         outcome = choice_label(AppealStatus, p.get("outcome"), lower=True).split(" (")[0]
         return f"Item {p.get('item')}: appeal {outcome}{restored}", p.get("rationale", "")
     if kind == "screening_reenqueued":
-        return "Screening resumed", "The request waited longer than expected and was sent to screening again."
-    return kind.replace("_", " ").capitalize(), ""
+        return event_name(kind), "The request waited longer than expected and was sent to screening again."
+    return event_name(kind), ""
 
 
 def request_timeline(request, *, staff: bool = False, just_written: bool = False) -> list[TimelineEntry]:
