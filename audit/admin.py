@@ -15,7 +15,6 @@ from django.utils.html import format_html
 from audit.models import AuditEvent
 from audit.vocabulary import EVENT_NAMES, event_name
 from reports import roles
-from reports.roles import role_label
 from reports.tenancy import exercise_for_user
 
 
@@ -66,7 +65,7 @@ class ActorRoleFilter(admin.SimpleListFilter):
     parameter_name = "actor_role"
 
     def lookups(self, request, model_admin):
-        return [(code, role_label(code)) for code in EVENT_ROLES]
+        return [(code, roles.role_label(code)) for code in EVENT_ROLES]
 
     def queryset(self, request, queryset):
         return queryset.filter(actor_role=self.value()) if self.value() else queryset
@@ -90,7 +89,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Actor role", ordering="actor_role")
     def actor_role_in_words(self, obj):
-        return role_label(obj.actor_role)
+        return roles.role_label(obj.actor_role)
 
     def get_queryset(self, request):
         exercise = exercise_for_user(request.user)
