@@ -216,6 +216,7 @@ class TakedownRequest(models.Model):
 
     @property
     def has_court_order(self) -> bool:
+        """The rule ``cites_court_order`` keeps in the database, for an instance whose row is not written yet."""
         return bool(self.court_name and self.court_case_number)
 
 
