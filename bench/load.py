@@ -47,7 +47,8 @@ class Server:
         shape = ["-w", str(GUNICORN_WORKERS)]
         env = {**os.environ, **self.env}
         if self.deployed:
-            shape = ["-w", str(DEPLOYED_WORKERS), "--threads", str(DEPLOYED_THREADS)]
+            # gthread named: with one thread gunicorn would otherwise run sync workers, without keep-alive.
+            shape = ["-k", "gthread", "-w", str(DEPLOYED_WORKERS), "--threads", str(DEPLOYED_THREADS)]
             env["CRS_DB_POOL_SIZE"] = str(DEPLOYED_POOL)
         self.process = subprocess.Popen(
             [gunicorn, "config.wsgi", "-b", f"127.0.0.1:{PORT}", *shape, "--backlog", "256",

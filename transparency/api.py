@@ -33,6 +33,7 @@ from reports.tenancy import exercise_for_user
 from reports.throttling import CountingAnonRateThrottle
 from review.uniformity import workflow_uniformity
 from transparency import exports, figures
+from transparency.database_exports import database_exports_available, page_record_texts
 from transparency.filters import AuditRequestFilter
 from transparency.selectors import audit_requests, request_log_version, request_records, request_values
 from transparency.serializers import (
@@ -46,6 +47,18 @@ JURISDICTION_CODE = re.compile(r"^[A-Z]{2}$")
 # A cached page is found again only under the same version of the log, which changes with every write;
 # the lifetime merely frees the memory of versions gone by.
 PAGE_CACHE_SECONDS = 300
+
+
+def records_spliced(empty_page: bytes, records: list[str]) -> bytes:
+    """``empty_page`` (compact JSON whose last member is ``"results":[]``) with ``records`` as its results.
+
+    DRF's renderer writes U+2028 and U+2029 escaped, as JavaScript needs; the records' text, written
+    by the database, holds them as they are.
+    """
+    if not empty_page.endswith(b"[]}"):
+        raise ValueError("the page's last member must be its empty results")
+    results = ",".join(records).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return empty_page[:-2] + results.encode() + b"]}"
 
 
 class FileFormatNegotiation(DefaultContentNegotiation):
@@ -137,10 +150,21 @@ class AuditRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             f"{version}|{int(personal)}|{request.accepted_media_type}|{request.build_absolute_uri()}".encode()).hexdigest()
         body = cache.get(key)
         if body is None:
-            body = request.accepted_renderer.render(self.paginator.get_paginated_response(
-                self._page_data(personal)).data, request.accepted_media_type, self.get_renderer_context())
+            body = self._page_body(personal)
             cache.set(key, body, PAGE_CACHE_SECONDS)
         return HttpResponse(body, content_type=request.accepted_renderer.media_type)
+
+    def _page_body(self, personal: bool) -> bytes:
+        """The page as JSON; its records' text written by PostgreSQL unless the caller asked for indented JSON."""
+        renderer, media_type, context = (self.request.accepted_renderer, self.request.accepted_media_type,
+                                         self.get_renderer_context())
+        if renderer.get_indent(media_type, context) is not None or not database_exports_available():
+            return renderer.render(self.paginator.get_paginated_response(self._page_data(personal)).data,
+                                   media_type, context)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list("id", "screening_round"))
+        records = page_record_texts(list(page), personal=personal)
+        empty = renderer.render(self.paginator.get_paginated_response([]).data, media_type, context)
+        return records_spliced(empty, records)
 
     def _page_data(self, personal: bool) -> list[dict]:
         queryset = request_values(self.filter_queryset(self.get_queryset()), personal=personal)

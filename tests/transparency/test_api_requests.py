@@ -294,11 +294,11 @@ def test_the_list_total_is_counted_again_when_the_record_changes(client_for, log
 # Token and its user, the caller's groups, whether they may see personal data, their exercise,
 # and on PostgreSQL the log's version (its snapshot and newest ids), under which a page already served is
 # answered from the cache. A page not served yet then reads the record's stamp (the total is counted once
-# per change of the record) and the page's requests, citations, checks, decisions and items: whatever the
-# page size.
+# per change of the record) and the page's requests, then its records: on PostgreSQL one statement that
+# writes them as JSON, elsewhere its citations, checks, decisions and items. Whatever the page size.
 CACHED_LIST_QUERIES = 5
 POSTGRESQL = connection.vendor == "postgresql"
-LIST_QUERIES = 10 + POSTGRESQL
+LIST_QUERIES = 8 if POSTGRESQL else 10
 
 
 def token_client(user) -> APIClient:
@@ -355,7 +355,7 @@ def test_a_page_asked_for_again_under_the_same_log_is_answered_from_the_cache(lo
     assert not [query for query in sql if "reports_requestitem" in query and "max(id)" not in query]
     # Another page, filter or size is another answer, read from the database.
     for other in (f"{URL}?page_size=2&page=2", f"{URL}?page_size=2&jurisdiction=KZ", f"{URL}?page_size=3"):
-        assert [query for query in sql_of(client, other) if 'FROM "reports_requestitem"' in query]
+        assert [query for query in sql_of(client, other) if "reports_requestitem" in query and "max(id)" not in query]
 
 
 def test_a_cached_page_never_reaches_a_caller_without_the_right_to_personal_data(log, auditor, kz_reporter):

@@ -8,8 +8,12 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.db.models import JSONField, Value
+from rest_framework.authtoken.models import Token
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient
 
 from reports.models import CitedProvision, Exercise, RequestItem, Status, TakedownRequest
 from reports.tenancy import exercise_default
@@ -18,7 +22,8 @@ from tests.factories import ContentFactory, PlatformAccountFactory, ProvisionFac
 from tests.transparency.request_log import agency, at, filed
 from transparency import database_exports
 from transparency.exports import encode, export_bytes, filtered_requests
-from transparency.selectors import _pseudonym, iter_request_records, pseudonym_key
+from transparency.selectors import _pseudonym, iter_request_records, pseudonym_key, request_records, request_values
+from transparency.serializers import AuditRequestSerializer
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 
@@ -235,6 +240,59 @@ def test_a_large_chunk_is_passed_on_in_blocks_with_its_count_at_the_end(json_log
 
     assert [rows for _data, rows in blocks] == [0, 0, 0, 0, 0, 5]
     assert b"".join(data for data, _rows in blocks) == python_csv(queryset, personal=False).split(b"\r\n", 1)[1]
+
+
+# --- A page of the auditors' list -------------------------------------------------------------
+
+def python_page(answer: dict, queryset, *, personal: bool, page_size: int, page: int) -> bytes:
+    """The page as the Python path writes it: ``request_records``' records through the serializer and DRF's renderer."""
+    rows = list(request_values(queryset, personal=personal)[(page - 1) * page_size:page * page_size])
+    records = AuditRequestSerializer(request_records(rows, personal=personal), many=True).data
+    return JSONRenderer().render({"count": answer["count"], "next": answer["next"], "previous": answer["previous"],
+                                  "results": records})
+
+
+@pytest.mark.parametrize("personal", [False, True], ids=["pseudonymised", "personal"])
+@pytest.mark.parametrize("filters", FILTERS, ids=[",".join(f) or "all" for f in FILTERS])
+def test_a_page_of_the_auditors_list_is_byte_for_byte_the_python_path(json_log, exercise, auditor, filters, personal):
+    if personal:
+        auditor.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=auditor).key}")
+    queryset = filtered_requests(exercise=exercise, filters=filters)
+    pages = 0
+
+    for page in range(1, 4):
+        answer = client.get("/api/v1/audit/requests/", {**filters, "page_size": 2, "page": page})
+        if page > 1 and answer.status_code == 404:
+            break
+        assert answer.status_code == 200
+        assert answer.content == python_page(answer.json(), queryset, personal=personal, page_size=2, page=page)
+        pages += 1
+
+    assert pages == max(1, -(-queryset.count() // 2))
+
+
+def test_the_page_holds_the_hard_values_escaped_as_drf_writes_them(json_log, exercise, auditor):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=auditor).key}")
+
+    answer = client.get("/api/v1/audit/requests/")
+
+    assert b"\\u2028" in answer.content and "\u2028".encode() not in answer.content
+    decided = next(record for record in answer.json()["results"] if record["reference"] == json_log.reference)
+    assert decided["justification"] == HARD_TEXT
+
+
+def test_an_indented_page_is_written_by_python_with_the_same_records(json_log, exercise, auditor):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=auditor).key}")
+
+    compact = client.get("/api/v1/audit/requests/")
+    indented = client.get("/api/v1/audit/requests/", HTTP_ACCEPT="application/json; indent=2")
+
+    assert b"\n  " in indented.content
+    assert indented.json() == compact.json()
 
 
 def test_the_hmac_pads_give_the_python_pseudonyms(db):
