@@ -169,16 +169,19 @@ HOLDS_PERMISSION_SQL = """
 """
 
 
-def may_see_personal_data(user) -> bool:
+def may_see_personal_data(user, *, held: bool | None = None) -> bool:
     """Reporters' usernames and authors' handles in exports: a permission of its own (reports.view_personal_data).
 
     Answered as ``user.has_perm`` answers with the model backend (an inactive account holds
-    nothing, a superuser everything), from the database as it is now.
+    nothing, a superuser everything), from the database as it is now. ``held``: whether the account
+    or its groups hold the permission, where the caller has just read it (``HOLDS_PERMISSION_SQL``).
     """
     if not (user and user.is_authenticated and user.is_active):
         return False
     if user.is_superuser:
         return True
+    if held is not None:
+        return held
     app_label, codename = PERSONAL_DATA_PERMISSION.split(".")
     with connection.cursor() as cursor:
         cursor.execute(HOLDS_PERMISSION_SQL, {"app_label": app_label, "codename": codename, "user": user.pk})

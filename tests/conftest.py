@@ -20,10 +20,13 @@ pytest_plugins = ["tests.exercises"]
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache (lockout counts, cached transparency figures)."""
+    """Each test starts with an empty cache (lockout counts, cached transparency figures and pages)."""
     from django.core.cache import cache
 
+    from transparency.page_cache import RECENT_PAGES
+
     cache.clear()
+    RECENT_PAGES.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import hashlib
 import re
 from functools import partial
 
-from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -35,7 +34,8 @@ from review.uniformity import workflow_uniformity
 from transparency import exports, figures
 from transparency.database_exports import database_exports_available, page_record_texts
 from transparency.filters import AuditRequestFilter
-from transparency.selectors import audit_requests, request_log_version, request_records, request_values
+from transparency.page_cache import cached_page
+from transparency.selectors import audit_requests, auditors_view, request_records, request_values
 from transparency.serializers import (
     AuditRequestSerializer,
     ExportJobInputSerializer,
@@ -44,9 +44,6 @@ from transparency.serializers import (
 )
 
 JURISDICTION_CODE = re.compile(r"^[A-Z]{2}$")
-# A cached page is found again only under the same version of the log, which changes with every write;
-# the lifetime merely frees the memory of versions gone by.
-PAGE_CACHE_SECONDS = 300
 
 
 def records_spliced(empty_page: bytes, records: list[str]) -> bytes:
@@ -139,8 +136,9 @@ class AuditRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
                                "author_handle are null, and snapshots' author is [redacted], unless you hold "
                                "the reports.view_personal_data permission.")
     def list(self, request):
-        personal = may_see_personal_data(request.user)
-        version = request_log_version(self.exercise) if request.accepted_renderer.format == "json" else None
+        caller = auditors_view(request.user)
+        self.exercise, personal = caller.exercise, caller.personal
+        version = caller.log_version if request.accepted_renderer.format == "json" else None
         if version is None:
             return self.get_paginated_response(self._page_data(personal))
         # A page's bytes change only when the log does: cached under the log's version and everything else
@@ -148,10 +146,7 @@ class AuditRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         # the media type asked for).
         key = "crs.audit-page:" + hashlib.sha256(
             f"{version}|{int(personal)}|{request.accepted_media_type}|{request.build_absolute_uri()}".encode()).hexdigest()
-        body = cache.get(key)
-        if body is None:
-            body = self._page_body(personal)
-            cache.set(key, body, PAGE_CACHE_SECONDS)
+        body = cached_page(key, lambda: self._page_body(personal))
         return HttpResponse(body, content_type=request.accepted_renderer.media_type)
 
     def _page_body(self, personal: bool) -> bytes:

@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -28,7 +29,10 @@ from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes
 
 from audit.selectors import api_time
+from reports import statements
 from reports.models import CitedProvision, Exercise, Jurisdiction, LegalProvision, RequestItem, Status, TakedownRequest
+from reports.roles import HOLDS_PERMISSION_SQL, PERSONAL_DATA_PERMISSION, may_see_personal_data
+from reports.tenancy import EXERCISE_FOR_USER_SQL, exercise_for_user
 from review.models import CheckResult, Decision
 
 PSEUDONYM_SALT = "crs.audit.author-pseudonym"
@@ -229,6 +233,11 @@ def _record(row: dict, provisions: list[str], checks: list[dict], items: list[di
     }
 
 
+# The log's version as PostgreSQL sees it now: its snapshot, then the newest ids of events, requests and items.
+_LOG_VERSION_COLUMNS = ("pg_current_snapshot()::text, (SELECT max(id) FROM audit_auditevent), "
+                        "(SELECT max(id) FROM reports_takedownrequest), (SELECT max(id) FROM reports_requestitem)")
+
+
 def request_log_version(exercise: Exercise) -> str | None:
     """What identifies the exercise's request log exactly as a new read would see it, or None where nothing does.
 
@@ -242,10 +251,52 @@ def request_log_version(exercise: Exercise) -> str | None:
         return None
     with connection.cursor() as cursor:
         # Written out rather than built by the ORM: every view of the list asks, and this is its whole cost.
-        cursor.execute("SELECT pg_current_snapshot()::text, (SELECT max(id) FROM audit_auditevent), "
-                       "(SELECT max(id) FROM reports_takedownrequest), (SELECT max(id) FROM reports_requestitem)")
+        cursor.execute(f"SELECT {_LOG_VERSION_COLUMNS}")  # noqa: S608 (a constant)
         snapshot, *newest = cursor.fetchone()
+    return _log_version(exercise, snapshot, newest)
+
+
+def _log_version(exercise: Exercise, snapshot: str, newest: list) -> str:
     return f"{connection.settings_dict['NAME']}:{exercise.pk}.{exercise.created_at.timestamp()}:{snapshot}:{newest}"
+
+
+@dataclass(frozen=True)
+class AuditorsView:
+    """What a view of the request log needs to know of its caller and of the log."""
+
+    exercise: Exercise
+    personal: bool  # may_see_personal_data
+    log_version: str | None  # request_log_version
+
+
+def auditors_view(user) -> AuditorsView:
+    """The caller's exercise, whether they may see personal data, and the log's version: one statement on PostgreSQL.
+
+    The three reads every view of the auditors' list makes (``exercise_for_user``,
+    ``may_see_personal_data``, ``request_log_version``), asked together: under load each round trip
+    to the database costs a thread its turn. Elsewhere, or where no exercise is found, each is asked alone.
+    """
+    if connection.vendor == "postgresql" and user.is_authenticated:
+        app_label, codename = PERSONAL_DATA_PERMISSION.split(".")
+        with statements.server_bound_cursor() as cursor:
+            cursor.execute(_auditors_view_statement(),
+                           {"user": user.pk, "default": True, "app_label": app_label, "codename": codename})
+            row = cursor.fetchone()
+        if row is not None:
+            width = len(Exercise._meta.concrete_fields)
+            (exercise,) = statements.instances(row[:width], (Exercise,))
+            held, snapshot, *newest = row[width:]
+            return AuditorsView(exercise=exercise, personal=may_see_personal_data(user, held=held),
+                                log_version=_log_version(exercise, snapshot, newest))
+    exercise = exercise_for_user(user)
+    return AuditorsView(exercise=exercise, personal=may_see_personal_data(user),
+                        log_version=request_log_version(exercise))
+
+
+@lru_cache(maxsize=1)
+def _auditors_view_statement() -> str:
+    return (f"SELECT {statements.columns(Exercise, 'e')}, ({HOLDS_PERMISSION_SQL}), {_LOG_VERSION_COLUMNS} "  # noqa: S608
+            f"FROM ({EXERCISE_FOR_USER_SQL}) e")
 
 
 def request_values(queryset: QuerySet[TakedownRequest], *, personal: bool) -> QuerySet:
