@@ -71,3 +71,12 @@ def test_every_event_type_the_record_can_hold_has_a_name():
 
     assert len(literal) >= 25, literal
     assert (literal | spelled) - set(EVENT_NAMES) == set()
+
+
+def test_times_read_as_on_the_portal_day_month_year_and_the_hour_in_utc(client_for, auditor, decided):
+    first = AuditEvent.objects.filter(request=decided).order_by("id").first().created_at
+
+    times = {cells[1] for cells in rows(client_for(auditor).get(LIST, {"o": "1"}))}
+
+    assert f"{first.day} {first:%b %Y, %H:%M} UTC" in times  # as the portal writes "4 Dec 2026, 16:26 UTC"
+    assert not [shown for shown in times if "p.m." in shown or "a.m." in shown]
