@@ -71,3 +71,29 @@ def decided(reviewer, request: TakedownRequest, action: str = "restrict_in_juris
 def appealed(author, item: RequestItem, statement: str = "My post reports the news; it incites nobody.") -> Appeal:
     """The post's author (a student playing the affected user) appeals the decision on it."""
     return appeal_file(user=author, item=item, statement=statement)
+
+
+# Ways an account may or may not come to see personal data; the first three do.
+PERSONAL_DATA_GRANTS = ("own", "group", "superuser", "none", "other_permission", "inactive")
+PERSONAL_DATA_HOLDERS = PERSONAL_DATA_GRANTS[:3]
+
+
+def personal_data_granted(user, grant: str):
+    """``user``, given the permission to see personal data as ``grant`` says, read again (no permission cache)."""
+    from django.contrib.auth.models import Group, Permission
+
+    permission = Permission.objects.get(content_type__app_label="reports", codename="view_personal_data")
+    if grant in ("own", "inactive"):
+        user.user_permissions.add(permission)
+    elif grant == "group":
+        group = Group.objects.create(name="Readers of personal data")
+        group.permissions.add(permission)
+        user.groups.add(group)
+    elif grant == "other_permission":
+        user.user_permissions.add(Permission.objects.get(content_type__app_label="reports",
+                                                         codename="view_takedownrequest"))
+    if grant in ("inactive", "superuser"):
+        user.is_active = grant != "inactive"
+        user.is_superuser = grant == "superuser"
+        user.save()
+    return type(user).objects.get(pk=user.pk)

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group, Permission
 
 from reports import roles
 from reports.roles import may_see_personal_data
+from tests.builders import PERSONAL_DATA_GRANTS, PERSONAL_DATA_HOLDERS, personal_data_granted
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,29 +17,12 @@ def fresh(user):
     return type(user).objects.get(pk=user.pk)  # Django's answer is cached per instance
 
 
-@pytest.mark.parametrize("grant", ["none", "own", "group", "other_permission", "inactive", "superuser"])
+@pytest.mark.parametrize("grant", PERSONAL_DATA_GRANTS)
 def test_the_personal_data_permission_is_answered_as_the_model_backend_answers(grant):
-    user = UserFactory(username="someone")
-    permission = Permission.objects.get(content_type__app_label="reports", codename="view_personal_data")
-    other = Permission.objects.get(content_type__app_label="reports", codename="view_takedownrequest")
-    if grant == "own":
-        user.user_permissions.add(permission)
-    elif grant == "group":
-        group = Group.objects.create(name="Readers of personal data")
-        group.permissions.add(permission)
-        user.groups.add(group)
-    elif grant == "other_permission":
-        user.user_permissions.add(other)
-    elif grant == "inactive":
-        user.user_permissions.add(permission)
-        user.is_active = False
-        user.save()
-    elif grant == "superuser":
-        user.is_superuser = True
-        user.save()
+    user = personal_data_granted(UserFactory(username="someone"), grant)
 
     assert may_see_personal_data(fresh(user)) == fresh(user).has_perm("reports.view_personal_data")
-    assert may_see_personal_data(fresh(user)) == (grant in ("own", "group", "superuser"))
+    assert may_see_personal_data(fresh(user)) == (grant in PERSONAL_DATA_HOLDERS)
 
 
 def test_a_withdrawn_permission_is_refused_at_once():

@@ -13,7 +13,7 @@ from filing.services import request_file, request_respond
 from reports.models import Exercise, Status, TakedownRequest
 from review.models import CheckResult, Decision
 from review.services import item_decide, request_claim, request_screen
-from tests.builders import JUSTIFICATION
+from tests.builders import JUSTIFICATION, PERSONAL_DATA_GRANTS, PERSONAL_DATA_HOLDERS, personal_data_granted
 from tests.transparency.request_log import agency, at, filed, references
 
 URL = "/api/v1/audit/requests/"
@@ -414,37 +414,21 @@ def test_a_change_committed_without_an_audit_event_shows_on_the_next_page(audito
     assert client.get(URL).json()["results"][0]["agency_name"] == "Ministry of Digital Development"
 
 
-@pytest.mark.parametrize("who", ["auditor", "permission given", "permission of a group", "superuser",
-                                 "inactive with the permission", "student", "student reporter"])
+@pytest.mark.parametrize("who", [*PERSONAL_DATA_GRANTS, "student", "student reporter"])
 def test_the_callers_standing_read_in_one_statement_is_what_each_read_alone_answers(log, auditor, classroom, who):
-    from django.contrib.auth.models import Group, Permission
-
     from reports.roles import may_see_personal_data
     from reports.tenancy import exercise_for_user
     from transparency.selectors import auditors_view, request_log_version
 
-    personal_data = Permission.objects.get(codename="view_personal_data")
     user = {"student": classroom.legal, "student reporter": classroom.reporter}.get(who, auditor)
-    if who in ("permission given", "inactive with the permission"):
-        user.user_permissions.add(personal_data)
-    if who == "permission of a group":
-        group = Group.objects.create(name="Data protection officers")
-        group.permissions.add(personal_data)
-        user.groups.add(group)
-    if who == "superuser":
-        user.is_superuser = True
-        user.save()
-    if who == "inactive with the permission":
-        user.is_active = False
-        user.save()
-    user = type(user).objects.get(pk=user.pk)  # no permission cache
+    user = personal_data_granted(user, who if who in PERSONAL_DATA_GRANTS else "none")
 
     together = auditors_view(user)
 
     assert together.exercise == exercise_for_user(user)
     assert together.exercise.created_at == exercise_for_user(user).created_at
     assert together.personal is may_see_personal_data(user)
-    assert together.personal is (who in ("permission given", "permission of a group", "superuser"))
+    assert together.personal is (who in PERSONAL_DATA_HOLDERS)
     alone = request_log_version(together.exercise)
     if POSTGRESQL:  # the snapshot between the exercise and the newest ids may move with other tests' commits
         assert together.log_version.split(":")[:2] == alone.split(":")[:2]
