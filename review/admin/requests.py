@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince, timeuntil
@@ -114,7 +115,7 @@ class TakedownRequestAdmin(admin.ModelAdmin):
         if obj.sla_due_at is None:
             return "—"
         state = selectors.sla_state(obj)
-        when = timezone.localtime(obj.sla_due_at).strftime("%Y-%m-%d %H:%M")
+        when = date_format(timezone.localtime(obj.sla_due_at), "DATETIME_FORMAT")
         if state == "overdue":
             return format_html('<span class="crs-sla crs-sla--overdue" title="{}">Overdue by {}</span>', when,
                                timesince(obj.sla_due_at, depth=1))
@@ -162,7 +163,8 @@ class TakedownRequestAdmin(admin.ModelAdmin):
     def claim(self, obj):
         if obj.claimed_by_id is None:
             return "Unclaimed" if obj.status == Status.QUEUED else "—"
-        return f"{obj.claimed_by.get_username()} since {timezone.localtime(obj.claimed_at):%Y-%m-%d %H:%M}"
+        since = date_format(timezone.localtime(obj.claimed_at), "DATETIME_FORMAT")
+        return f"{obj.claimed_by.get_username()} since {since}"
 
     def changelist_view(self, request, extra_context=None):
         context = dict(extra_context or {})
