@@ -6,13 +6,13 @@ import io
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reports.models import ContentItem, Evidence, RequestMessage, Status, TakedownRequest
 from review.services import item_decide, request_claim, request_screen
 from tests.builders import JUSTIFICATION
+from tests.statements import statements_sent
 
 pytestmark = pytest.mark.django_db
 PAYLOAD = {"items": [{"content_id": "kz-0007"}], "category": "hate_speech", "legal_basis": ["KZ-CC-174"],
@@ -273,9 +273,9 @@ def test_provisions_and_content_can_be_discovered(kz_api):
 
 
 def filing_sql(client, content_ids: list[str]) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
+    with statements_sent() as sent:
         file(client, items=[{"content_id": code} for code in content_ids])
-    return [query["sql"] for query in captured.captured_queries]
+    return sent
 
 
 def test_filing_costs_the_same_queries_for_one_item_or_three(kz_api, kz_reporter):

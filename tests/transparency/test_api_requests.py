@@ -14,6 +14,7 @@ from reports.models import Exercise, Status, TakedownRequest
 from review.models import CheckResult, Decision
 from review.services import item_decide, request_claim, request_screen
 from tests.builders import JUSTIFICATION, PERSONAL_DATA_GRANTS, PERSONAL_DATA_HOLDERS, personal_data_granted
+from tests.statements import statements_sent
 from tests.transparency.request_log import agency, at, filed, references
 
 URL = "/api/v1/audit/requests/"
@@ -185,7 +186,6 @@ def test_one_request_by_reference_and_none_from_another_exercise(client_for, log
 
 def test_the_list_reads_the_same_number_of_queries_for_one_row_or_many(client_for, log, auditor):
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     client = client_for(auditor)
     client.get(URL)  # warm the permission caches
@@ -270,16 +270,14 @@ def test_a_reconsidered_item_keeps_every_rounds_decision(client_for, log, audito
 
 
 def test_the_list_total_is_counted_again_when_the_record_changes(client_for, log, auditor, kz_reporter):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     client = client_for(auditor)
     assert client.get(URL).json()["count"] == 5
 
     # given a view whose total is already known: it is not counted again
-    with CaptureQueriesContext(connection) as repeated:
+    with statements_sent() as repeated:
         assert client.get(URL).json()["count"] == 5
-    assert not [q for q in repeated.captured_queries if "COUNT(" in q["sql"]]
+    assert not [sql for sql in repeated if "COUNT(" in sql]
 
     # when a request is filed (which writes an audit event), the next view counts it
     request_file(reporter=kz_reporter, data=RequestInput(
@@ -313,10 +311,10 @@ def sql_of(client, path: str) -> list[str]:
 
 
 def answer_and_sql(client, path: str) -> tuple[bytes, list[str]]:
-    with CaptureQueriesContext(connection) as captured:
+    with statements_sent() as sent:
         response = client.get(path)
     assert response.status_code == 200, response.json()
-    return response.content, [query["sql"] for query in captured.captured_queries]
+    return response.content, sent
 
 
 def test_the_request_log_costs_the_same_queries_for_one_request_a_page_or_five(log, auditor):
@@ -435,3 +433,17 @@ def test_the_callers_standing_read_in_one_statement_is_what_each_read_alone_answ
         assert together.log_version.rsplit(":", 1)[1] == alone.rsplit(":", 1)[1]
     else:
         assert together.log_version is alone is None
+
+
+@pytest.mark.skipif(not POSTGRESQL, reason="statements written once are prepared on PostgreSQL")
+def test_a_statement_run_prepared_is_still_read_with_its_text(auditor):
+    from transparency.selectors import auditors_view
+
+    for _ in range(6):  # prepared by the server from here on (CRS_DB_PREPARE_THRESHOLD)
+        auditors_view(auditor)
+
+    with CaptureQueriesContext(connection) as captured, statements_sent() as sent:
+        auditors_view(auditor)
+
+    assert [query["sql"] for query in captured.captured_queries] == [None]  # what Django records
+    assert len(sent) == 1 and "pg_current_snapshot()" in sent[0]
