@@ -192,3 +192,20 @@ def test_every_tier_and_auditors_can_read_every_queues_requests(client_for, file
     user = request.getfixturevalue(reviewer)
     for queue in ("policy", "legal", "human_rights"):
         assert client_for(user).get(page(file_request(queue))).status_code == 200
+
+
+def test_the_page_writes_times_as_the_portal_does(client_for, file_request, legal_reviewer):
+    from django.utils import timezone
+
+    takedown = file_request("legal")
+    request_claim(reviewer=legal_reviewer, request=takedown)
+    takedown.refresh_from_db()
+
+    html = client_for(legal_reviewer).get(page(takedown)).content.decode()
+
+    def written(moment):  # "9 Dec 2026, 18:26 UTC", as on the reporter's request page
+        moment = timezone.localtime(moment)
+        return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+    assert f"SLA due {written(takedown.sla_due_at)}" in html
+    assert f"You hold this request since {written(takedown.claimed_at)}" in html
